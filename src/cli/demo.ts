@@ -1,0 +1,108 @@
+// `loket demo`: from a fresh clone to a working system. Starts a local Synapse (the test
+// harness's), writes a demo config with one example municipality, starts Loket on the embedded
+// store, registers a demo citizen and a demo staff login, and runs until Ctrl-C. A second run
+// reuses the same directory, so logins and conversations survive.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { start } from "../app.ts";
+import { loadConfigFile } from "../config/load.ts";
+import { freePort } from "../devserver/ports.ts";
+import { startSynapse } from "../devserver/synapse.ts";
+import { createLogger } from "../logging.ts";
+import { buildRegistration } from "../matrix/registration.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const SERVER_NAME = "localhost";
+const LOGINS = [
+  { localpart: "burger", password: "burger-demo", role: "citizen" },
+  { localpart: "medewerker", password: "medewerker-demo", role: "staff" },
+] as const;
+
+export interface DemoOptions {
+  port: number;
+  dir: string;
+}
+
+async function writeDemoConfig(file: string, dir: string, port: number): Promise<void> {
+  const loketPort = await freePort();
+  const config = {
+    homeserver: { url: `http://127.0.0.1:${port}`, domain: SERVER_NAME },
+    appservice: {
+      port: loketPort,
+      public_url: `http://127.0.0.1:${loketPort}`,
+      as_token: randomBytes(24).toString("hex"),
+      hs_token: randomBytes(24).toString("hex"),
+    },
+    database: { data_dir: join(dir, "pglite") },
+    municipalities: [{
+      id: "voorbeeld",
+      name: "Gemeente Voorbeeld",
+      bot_localpart: "gemeente_voorbeeld",
+      departments: [{ id: "burgerzaken", name: "Burgerzaken", staff: [`@medewerker:${SERVER_NAME}`] }],
+    }],
+    logging: { level: "info", file: join(dir, "loket.log") },
+  };
+  writeFileSync(file, `# Written by 'loket demo'. Delete the demo directory to start afresh.\n${YAML.stringify(config)}`, { mode: 0o600 });
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, "config.yaml");
+  if (!existsSync(configFile)) await writeDemoConfig(configFile, dir, opts.port);
+  const { config } = loadConfigFile(configFile);
+  const registrationFile = join(dir, "registration.yaml");
+  writeFileSync(registrationFile, YAML.stringify(buildRegistration(config)), { mode: 0o600 });
+
+  console.log("Starting Synapse (the first run installs it into .cache/synapse-venv, which takes a minute or two)...");
+  const synapse = await startSynapse({
+    venvDir: join(REPO, ".cache", "synapse-venv"),
+    dataDir: join(dir, "synapse"),
+    serverName: SERVER_NAME,
+    port: new URL(config.homeserver.url).port === "" ? opts.port : Number(new URL(config.homeserver.url).port),
+    appserviceConfigFiles: [registrationFile],
+    log: (msg) => { console.log(`  ${msg}`); },
+  });
+  const loket = await start(config, { logger: createLogger(config.logging) }).catch(async (err: unknown) => {
+    await synapse.stop();
+    throw err;
+  });
+
+  for (const login of LOGINS) {
+    try {
+      await synapse.registerUser(login.localpart, login.password, { displayname: login.role === "citizen" ? "Demo Burger" : "Demo Medewerker" });
+    } catch (err) {
+      if (!String(err).includes("M_USER_IN_USE")) throw err;
+    }
+  }
+
+  const bot = `@${config.municipalities[0]?.bot_localpart ?? ""}:${SERVER_NAME}`;
+  console.log(`
+Loket demo is running.
+
+  Homeserver URL   ${synapse.baseUrl}   (server name: ${SERVER_NAME})
+  Citizen login    @burger:${SERVER_NAME}       password: burger-demo
+  Staff login      @medewerker:${SERVER_NAME}   password: medewerker-demo
+  Municipality     Gemeente Voorbeeld, bot ${bot}
+
+Log in with Element (or any Matrix client) as the citizen, using the homeserver URL above,
+and start a direct chat with ${bot}: the municipality answers with its greeting.
+
+  Loket            ${loket.url}   (/ready, /metrics)
+  Logs             ${config.logging.file}
+                   ${synapse.logFile}
+
+Press Ctrl-C to stop.`);
+
+  await new Promise<void>((done) => {
+    process.once("SIGINT", () => { done(); });
+    process.once("SIGTERM", () => { done(); });
+  });
+  console.log("\nStopping...");
+  await loket.stop();
+  await synapse.stop();
+  return 0;
+}

@@ -1,0 +1,26 @@
+-- The durable inbox: appservice transactions exactly as the homeserver sent them, stored before
+-- they are acknowledged. One row per transaction keeps intake cheap; capabilities (the archive)
+-- keep their own per-event records.
+CREATE TABLE inbox_transactions (
+  seq           bigserial   PRIMARY KEY,
+  txn_id        text        NOT NULL,
+  -- sha256 over the event ids: a retry has the same, a reset homeserver's reused id does not
+  events_sha256 text        NOT NULL,
+  event_count   int         NOT NULL,
+  body          text        NOT NULL,
+  received_at   timestamptz NOT NULL DEFAULT now(),
+  processed_at  timestamptz,
+  UNIQUE (txn_id, events_sha256)
+);
+
+CREATE INDEX inbox_transactions_pending ON inbox_transactions (seq) WHERE processed_at IS NULL;
+
+-- Handlers that failed on an event: kept for operators, never retried automatically.
+CREATE TABLE inbox_failures (
+  id           bigserial   PRIMARY KEY,
+  txn_seq      bigint      NOT NULL REFERENCES inbox_transactions (seq),
+  event_id     text        NOT NULL,
+  room_id      text        NOT NULL,
+  failure      text        NOT NULL,
+  failed_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,40 @@
+// User-facing errors apart from bugs: known failures carry a Matrix errcode and an HTTP status;
+// anything else is logged and answered with a generic 500.
+import type { ErrorRequestHandler } from "express";
+import type { Logger } from "../logging.ts";
+
+export class MatrixHttpError extends Error {
+  readonly status: number;
+  readonly errcode: string;
+  constructor(status: number, errcode: string, message: string) {
+    super(message);
+    this.status = status;
+    this.errcode = errcode;
+  }
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function fromBodyParser(err: BodyParserError): MatrixHttpError | undefined {
+  if (err.type === "entity.too.large") return new MatrixHttpError(413, "M_TOO_LARGE", "request body too large");
+  if (err.type === "entity.parse.failed") return new MatrixHttpError(400, "M_NOT_JSON", "request body is not valid JSON");
+  if (err.type === "encoding.unsupported" || err.type === "charset.unsupported") {
+    return new MatrixHttpError(415, "M_UNKNOWN", "unsupported encoding");
+  }
+  return undefined;
+}
+
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const known = err instanceof MatrixHttpError ? err : fromBodyParser(err as BodyParserError);
+    if (known) {
+      res.status(known.status).json({ errcode: known.errcode, error: known.message });
+      return;
+    }
+    log.error({ err, method: req.method, path: req.path }, "unhandled error in HTTP handler");
+    res.status(500).json({ errcode: "M_UNKNOWN", error: "internal error" });
+  };
+}

@@ -1,0 +1,59 @@
+// Every metric Loket exports, in one place. Prefix loket_. One registry per app instance, so that
+// tests can run several instances in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "loket_" });
+  const m = {
+    registry,
+    transactions: new Counter({
+      name: "loket_transactions_total",
+      help: "Appservice transactions received, by outcome (stored, duplicate, rejected, failed).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: "loket_events_total",
+      help: "Persistent events stored from transactions, by type (m.* types; others as 'other').",
+      labelNames: ["type"] as const,
+      registers: [registry],
+    }),
+    processing: new Histogram({
+      name: "loket_event_processing_seconds",
+      help: "Time from storing an event to finishing its handlers.",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    handlerFailures: new Counter({
+      name: "loket_handler_failures_total",
+      help: "Event handlers that threw, by capability.",
+      labelNames: ["capability"] as const,
+      registers: [registry],
+    }),
+    taskFailures: new Counter({
+      name: "loket_task_failures_total",
+      help: "Background tasks that failed, by task name.",
+      labelNames: ["task"] as const,
+      registers: [registry],
+    }),
+    pending: new Gauge({
+      name: "loket_inbox_pending_events",
+      help: "Stored events not yet processed.",
+      registers: [registry],
+    }),
+    databaseUp: new Gauge({
+      name: "loket_database_up",
+      help: "1 when the last database check succeeded, else 0.",
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+const KNOWN_TYPE = /^m\.[a-z.]+$/;
+export function eventTypeLabel(type: string): string {
+  return KNOWN_TYPE.test(type) && type.length < 40 ? type : "other";
+}

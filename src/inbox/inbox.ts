@@ -1,0 +1,102 @@
+// The durable inbox: store first, acknowledge, then process each room's events in order.
+// Delivery to the capabilities is at least once: events of a transaction that was not finished
+// before a crash are processed again at start-up, so handlers are idempotent.
+import type { Database } from "../db/database.ts";
+import type { Metrics } from "../http/metrics.ts";
+import { eventTypeLabel } from "../http/metrics.ts";
+import type { Logger } from "../logging.ts";
+import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
+import { RoomQueues } from "../matrix/room-queues.ts";
+import { markProcessed, pendingTransactions, recordFailure, storeTransaction, type StoredTransaction } from "./store.ts";
+
+/** Processes one event; returns descriptions of the handlers that failed (empty: all fine). */
+export type EventProcessor = (event: RawEvent) => Promise<string[]>;
+
+export class Inbox {
+  private readonly queues: RoomQueues;
+  private done: number[] = [];
+  private scheduled: Promise<void> | undefined;
+  private lastFlush: Promise<void> = Promise.resolve();
+  private readonly db: Database;
+  private readonly process: EventProcessor;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+
+  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger) {
+    this.db = db;
+    this.process = process;
+    this.metrics = metrics;
+    this.log = log;
+    this.queues = new RoomQueues((err, roomId) => { log.error({ err, roomId }, "room queue failure"); });
+  }
+
+  /** Stores the transaction (throws when the database fails), then schedules its events. */
+  async receive(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate"> {
+    const stored = await storeTransaction(this.db, txnId, body, txn);
+    if (!stored) return "duplicate";
+    for (const ev of stored.events) this.metrics.events.inc({ type: eventTypeLabel(ev.type) });
+    this.schedule(stored);
+    return "stored";
+  }
+
+  /** Schedules the transactions stored but not finished before the last stop. */
+  async recover(): Promise<number> {
+    const pending = await pendingTransactions(this.db);
+    for (const txn of pending) this.schedule(txn);
+    return pending.length;
+  }
+
+  /** Waits until every scheduled event is processed and recorded as such. */
+  async drain(): Promise<void> {
+    await this.queues.drain();
+    await this.scheduled;
+    await this.flush();
+  }
+
+  private schedule(txn: StoredTransaction): void {
+    let remaining = txn.events.length;
+    if (remaining === 0) this.markDone(txn.seq);
+    const started = process.hrtime.bigint();
+    this.metrics.pending.inc(remaining);
+    for (const event of txn.events) {
+      this.queues.enqueue(event.room_id, async () => {
+        try {
+          const failures = await this.process(event);
+          if (failures.length > 0) await recordFailure(this.db, txn.seq, event, failures.join("; "));
+        } finally {
+          this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          this.metrics.pending.dec();
+          if (--remaining === 0) this.markDone(txn.seq);
+        }
+      });
+    }
+  }
+
+  /** Processed marks are written in batches: one UPDATE for many transactions. */
+  private markDone(seq: number): void {
+    this.done.push(seq);
+    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.scheduled = undefined;
+      return this.flush();
+    });
+  }
+
+  /** Flushes run one after another, so that awaiting a flush awaits every earlier one. */
+  private flush(): Promise<void> {
+    this.lastFlush = this.lastFlush.then(() => this.write());
+    return this.lastFlush;
+  }
+
+  private async write(): Promise<void> {
+    const batch = this.done;
+    this.done = [];
+    if (batch.length === 0) return;
+    try {
+      await markProcessed(this.db, batch);
+    } catch (err) {
+      // Keep them for the next flush. After a crash they are processed again (at least once).
+      this.done.push(...batch);
+      this.log.warn({ err, count: batch.length }, "could not record processed transactions; will retry");
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// Loket's calls to the homeserver (client-server API as the appservice), through matrix-js-sdk.
+// Each bot is a MatrixClient with the as_token that asserts its identity with ?user_id=.
+import { createHash } from "node:crypto";
+import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
+import type { Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
+import type { Logger } from "../logging.ts";
+import type { RoomId, UserId } from "./ids.ts";
+
+export interface HomeserverOptions {
+  url: string;
+  asToken: string;
+  log: Logger;
+}
+
+/** The SDK's own chatter goes to Loket's log at debug level only. */
+function sdkLogger(log: Logger): SdkLogger {
+  const debug = (...msg: unknown[]): void => { log.debug({ sdk: msg.map(String).join(" ") }, "matrix-js-sdk"); };
+  const self: SdkLogger = { trace: debug, debug, info: debug, warn: debug, error: debug, getChild: () => self };
+  return self;
+}
+
+export interface PingResult {
+  ok: boolean;
+  durationMs?: number;
+  errcode?: string;
+  error?: string;
+}
+
+/** One bot identity (a municipality's bot, or the appservice sender). */
+export class BotIntent {
+  readonly userId: UserId;
+  private readonly client: MatrixClient;
+
+  constructor(opts: HomeserverOptions, userId: UserId, assert: boolean) {
+    this.userId = userId;
+    this.client = createClient({
+      baseUrl: opts.url,
+      accessToken: opts.asToken,
+      userId,
+      queryParams: assert ? { user_id: userId } : undefined,
+      localTimeoutMs: 30_000,
+      logger: sdkLogger(opts.log),
+    });
+  }
+
+  async join(roomId: RoomId): Promise<void> {
+    await this.client.joinRoom(roomId);
+  }
+
+  async setDisplayName(name: string): Promise<void> {
+    await this.client.setDisplayName(name);
+  }
+
+  /**
+   * Sends an m.notice (automated text: other bots do not answer notices). The transaction id
+   * derives from `dedupeKey`, so sending again after a crash does not post the text twice.
+   */
+  async sendNotice(roomId: RoomId, body: string, dedupeKey: string): Promise<string> {
+    const txnId = `loket.${createHash("sha256").update(dedupeKey).digest("hex").slice(0, 32)}`;
+    const res = await this.client.sendMessage(roomId, { msgtype: MsgType.Notice, body }, txnId);
+    return res.event_id;
+  }
+}
+
+/** Calls made as the appservice itself. */
+export class Homeserver {
+  private readonly opts: HomeserverOptions;
+  private readonly sender: MatrixClient;
+
+  constructor(opts: HomeserverOptions) {
+    this.opts = opts;
+    this.sender = createClient({ baseUrl: opts.url, accessToken: opts.asToken, localTimeoutMs: 30_000, logger: sdkLogger(opts.log) });
+  }
+
+  intent(userId: UserId, isSender = false): BotIntent {
+    return new BotIntent(this.opts, userId, !isSender);
+  }
+
+  /** Registers a user in the appservice's namespace; an existing user is fine. */
+  async ensureRegistered(localpart: string): Promise<"created" | "existed"> {
+    try {
+      await this.sender.http.authedRequest(Method.Post, "/register", undefined, {
+        type: "m.login.application_service",
+        username: localpart,
+        inhibit_login: true,
+      });
+      return "created";
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_USER_IN_USE") return "existed";
+      throw err;
+    }
+  }
+
+  /** Asks the homeserver to ping Loket back (MSC2659); also makes it retry a backed-off queue. */
+  async ping(appserviceId: string, transactionId?: string): Promise<PingResult> {
+    try {
+      const path = `/appservice/${encodeURIComponent(appserviceId)}/ping`;
+      const body = transactionId === undefined ? {} : { transaction_id: transactionId };
+      const res = await this.sender.http.authedRequest<{ duration_ms: number }>(
+        Method.Post, path, undefined, body, { prefix: ClientPrefix.V1, priority: undefined },
+      );
+      return { ok: true, durationMs: res.duration_ms };
+    } catch (err) {
+      if (err instanceof MatrixError) return { ok: false, errcode: err.errcode ?? "M_UNKNOWN", error: err.data.error ?? err.message };
+      return { ok: false, errcode: "CONNECTION_FAILED", error: (err as Error).message };
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The real client side of the tests: matrix-js-sdk clients that sync like any Matrix app, and
+// event-driven waits (no sleeps).
+import { ClientEvent, createClient, Direction, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
+import type { Logger } from "matrix-js-sdk/lib/logger.js";
+import type { RunningSynapse } from "../../src/devserver/synapse.ts";
+
+const quiet: Logger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, getChild: () => quiet };
+
+export interface TestUser {
+  userId: string;
+  client: MatrixClient;
+}
+
+let counter = 0;
+
+/** Registers a fresh user and starts a syncing client for it. */
+export async function newUser(synapse: RunningSynapse, prefix: string): Promise<TestUser> {
+  const localpart = `${prefix}${Date.now().toString(36)}${counter++}`;
+  const reg = await synapse.registerUser(localpart, "test-password-1");
+  const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger: quiet });
+  const synced = new Promise<void>((resolve) => {
+    client.on(ClientEvent.Sync, (state: SyncState) => { if (state === SyncState.Prepared) resolve(); });
+  });
+  await client.startClient({ initialSyncLimit: 20 });
+  await synced;
+  return { userId: reg.userId, client };
+}
+
+/** Resolves with the first event in roomId that matches, already received or still to come. */
+export function waitForEvent(client: MatrixClient, roomId: string, match: (ev: MatrixEvent) => boolean, timeoutMs = 30_000): Promise<MatrixEvent> {
+  return new Promise((resolve, reject) => {
+    const existing = client.getRoom(roomId)?.getLiveTimeline().getEvents().find(match);
+    if (existing) {
+      resolve(existing);
+      return;
+    }
+    const onEvent = (ev: MatrixEvent): void => {
+      if (ev.getRoomId() !== roomId || !match(ev)) return;
+      cleanup();
+      resolve(ev);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no matching event in ${roomId} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off(RoomEvent.Timeline, onEvent);
+    };
+    client.on(RoomEvent.Timeline, onEvent);
+  });
+}
+
+/** Messages in a room as the server has them (not the client's cache). */
+export async function roomMessages(client: MatrixClient, roomId: string): Promise<{ sender: string; type: string; content: Record<string, unknown> }[]> {
+  const res = await client.createMessagesRequest(roomId, null, 100, Direction.Forward);
+  return res.chunk.map((e) => ({ sender: e.sender, type: e.type, content: e.content }));
+}

@@ -1,0 +1,131 @@
+// End to end against a real Synapse: a citizen opens a DM with the municipality's bot and is
+// greeted; the appservice API refuses what it must and stores each transaction once.
+import { Preset } from "matrix-js-sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { greetingText } from "../../src/conversations/greeting.ts";
+import { Municipalities } from "../../src/tenants/municipalities.ts";
+import { newUser, roomMessages, waitForEvent, type TestUser } from "../harness/client.ts";
+import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
+import { metricValue } from "../harness/wait.ts";
+import { SERVER_NAME, startStack, type Stack } from "../harness/stack.ts";
+
+let stack: Stack;
+let citizen: TestUser;
+const bot = `@gemeente_testdorp:${SERVER_NAME}`;
+
+beforeAll(async () => {
+  stack = await startStack();
+  citizen = await newUser(stack.synapse, "burger");
+});
+afterEach((ctx) => { if (ctx.task.result?.state === "fail") stack.keepData(); });
+afterAll(async () => {
+  citizen.client.stopClient();
+  await stack.stop();
+});
+
+async function openDm(user: TestUser, target = bot): Promise<string> {
+  const { room_id } = await user.client.createRoom({ is_direct: true, invite: [target], preset: Preset.TrustedPrivateChat });
+  return room_id;
+}
+
+const put = (path: string, body: string, token?: string): Promise<Response> =>
+  fetch(`${stack.loket.url}${path}`, {
+    method: "PUT",
+    body,
+    headers: { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+  });
+
+describe("a citizen opens a DM with the municipality", () => {
+  it("the bot joins and greets in Dutch, with the municipality's name", async () => {
+    const roomId = await openDm(citizen);
+    const greeting = await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === bot && ev.getType() === "m.room.message");
+    const [municipality] = new Municipalities(stack.config).all;
+    if (!municipality) throw new Error("the stack has no municipality");
+    const expected = greetingText(municipality);
+    expect(greeting.getContent()).toEqual({ msgtype: "m.notice", body: expected });
+    expect(expected).toMatch(/^Welkom bij Gemeente Testdorp\./);
+    // The bot carries the municipality's name.
+    const member = citizen.client.getRoom(roomId)?.getMember(bot);
+    expect(member?.membership).toBe("join");
+    const profile = await citizen.client.getProfileInfo(bot);
+    expect(profile.displayname).toBe("Gemeente Testdorp");
+  });
+
+  it("the appservice user lists the municipalities when none is the default", async () => {
+    const sender = `@loket:${SERVER_NAME}`;
+    const roomId = await openDm(citizen, sender);
+    const reply = await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === sender && ev.getType() === "m.room.message");
+    expect(reply.getContent().body).toContain(`- Gemeente Testdorp: ${bot}`);
+  });
+});
+
+describe("the transaction endpoint", () => {
+  it("refuses a missing token with 401 and a wrong one with 403", async () => {
+    const missing = await put("/_matrix/app/v1/transactions/t1", '{"events":[]}');
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ errcode: "M_UNAUTHORIZED" });
+    const wrong = await put("/_matrix/app/v1/transactions/t1", '{"events":[]}', "not-the-hs-token");
+    expect(wrong.status).toBe(403);
+    expect(await wrong.json()).toMatchObject({ errcode: "M_FORBIDDEN" });
+    const legacy = await fetch(`${stack.loket.url}/transactions/t1?access_token=wrong`, { method: "PUT", body: "{}" });
+    expect(legacy.status).toBe(403);
+  });
+
+  it("answers bad JSON with 400 M_NOT_JSON and a non-transaction with 400 M_BAD_JSON", async () => {
+    const token = stack.config.appservice.hs_token;
+    const bad = await put("/_matrix/app/v1/transactions/bad1", "{not json", token);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errcode: "M_NOT_JSON" });
+    const notTxn = await put("/_matrix/app/v1/transactions/bad2", '{"events":"nope"}', token);
+    expect(notTxn.status).toBe(400);
+    expect(await notTxn.json()).toMatchObject({ errcode: "M_BAD_JSON" });
+  });
+
+  it("refuses an oversized body with 413", async () => {
+    const big = JSON.stringify({ events: [], pad: "x".repeat(stack.config.appservice.max_body_bytes) });
+    const res = await put("/_matrix/app/v1/transactions/big", big, stack.config.appservice.hs_token);
+    expect(res.status).toBe(413);
+  });
+
+  it("a replayed transaction is acknowledged but not processed again", async () => {
+    const user = await newUser(stack.synapse, "replay");
+    const roomId = await openDm(user);
+    await waitForEvent(user.client, roomId, (ev) => ev.getSender() === bot && ev.getType() === "m.room.message");
+    await stack.loket.idle();
+    // Find the transaction Synapse sent with the invite, and send it again as Synapse's
+    // recoverer would: same id, same events, ephemeral data dropped.
+    const db = stack.loket.database;
+    const isInvite = (r: InboxRow): boolean => r.event.room_id === roomId && r.event.type === "m.room.member"
+      && r.event.state_key === bot && (r.event.content as { membership?: string }).membership === "invite";
+    const invite = (await inboxEvents(db)).find(isInvite);
+    if (!invite) throw new Error("the invite was not stored");
+    const txnEvents = (await inboxEvents(db)).filter((r) => r.txnSeq === invite.txnSeq).map((r) => r.event);
+    const body = JSON.stringify({ events: txnEvents, ephemeral: [] });
+    const again = await put(`/_matrix/app/v1/transactions/${invite.txnId}`, body, stack.config.appservice.hs_token);
+    expect(again.status).toBe(200);
+    await stack.loket.idle();
+    expect((await inboxEvents(db)).filter(isInvite)).toHaveLength(1);
+    const text = await (await fetch(`${stack.loket.url}/metrics`)).text();
+    expect(metricValue(text, 'loket_transactions_total{outcome="duplicate"}')).toBe(1);
+    const greetings = (await roomMessages(user.client, roomId)).filter((m) => m.sender === bot && m.type === "m.room.message");
+    expect(greetings).toHaveLength(1);
+    user.client.stopClient();
+  });
+});
+
+describe("health and metrics", () => {
+  it("/live and /ready answer 200 while running", async () => {
+    expect((await fetch(`${stack.loket.url}/live`)).status).toBe(200);
+    const ready = await fetch(`${stack.loket.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
+  });
+
+  it("/metrics counts transactions and events with the loket_ prefix", async () => {
+    const text = await (await fetch(`${stack.loket.url}/metrics`)).text();
+    expect(text).toMatch(/^loket_transactions_total\{outcome="stored"\} [1-9]/m);
+    expect(text).toMatch(/^loket_transactions_total\{outcome="rejected"\} [1-9]/m);
+    expect(text).toMatch(/^loket_events_total\{type="m.room.member"\} [1-9]/m);
+    expect(text).toMatch(/^loket_event_processing_seconds_count [1-9]/m);
+  });
+});

@@ -1,0 +1,67 @@
+// The database goes away while a citizen writes: Loket answers 5xx so Synapse keeps the
+// transaction, /ready turns 503, and after recovery Synapse's retry stores each event once.
+// Always on real PostgreSQL (DATABASE_URL, else the local server), reached through a TCP proxy
+// that the test cuts and restores.
+import { Preset } from "matrix-js-sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { newUser, waitForEvent, type TestUser } from "../harness/client.ts";
+import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import { SERVER_NAME, startStack, type Stack } from "../harness/stack.ts";
+import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.ts";
+import { inboxEvents } from "../harness/inbox.ts";
+import { eventually, metricValue } from "../harness/wait.ts";
+
+let db: TestDatabase;
+let proxy: TcpProxy;
+let stack: Stack;
+let citizen: TestUser;
+const bot = `@gemeente_testdorp:${SERVER_NAME}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
+  proxy = await startTcpProxy(db.host, db.port);
+  const proxied = new URL(db.url);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(proxy.port);
+  stack = await startStack({ databaseUrl: proxied.toString() });
+  citizen = await newUser(stack.synapse, "burger");
+});
+afterEach((ctx) => { if (ctx.task.result?.state === "fail") stack.keepData(); });
+afterAll(async () => {
+  citizen.client.stopClient();
+  await stack.stop();
+  await proxy.close();
+  await db.drop();
+});
+
+const metrics = async (): Promise<string> => (await fetch(`${stack.loket.url}/metrics`)).text();
+
+describe("database outage", () => {
+  it("answers 5xx while the database is gone and stores the retried events exactly once", async () => {
+    const { room_id: roomId } = await citizen.client.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat });
+    await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === bot);
+    await stack.loket.idle();
+
+    await proxy.cut();
+    const ready = await fetch(`${stack.loket.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "database unavailable" });
+
+    const { event_id: eventId } = await citizen.client.sendTextMessage(roomId, "Wanneer is de milieustraat open?");
+    // Synapse pushes the transaction; Loket cannot store it and answers 503.
+    await eventually(async () => (metricValue(await metrics(), 'loket_transactions_total{outcome="failed"}') >= 1 ? true : undefined), "a failed transaction");
+    expect(metricValue(await metrics(), "loket_database_up")).toBe(0);
+
+    await proxy.restore();
+    // Loket notices, pings Synapse, and Synapse retries the stored transaction at once.
+    await eventually(async () => ((await inboxEvents(stack.loket.database)).some((r) => r.event.event_id === eventId) ? true : undefined), "the retried event to be stored");
+    await stack.loket.idle();
+    const copies = (await inboxEvents(stack.loket.database)).filter((r) => r.event.event_id === eventId);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]?.processed).toBe(true);
+    const failures = await stack.loket.database.query("SELECT * FROM inbox_failures");
+    expect(failures).toEqual([]);
+    expect((await fetch(`${stack.loket.url}/ready`)).status).toBe(200);
+    expect(metricValue(await metrics(), "loket_database_up")).toBe(1);
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as yamlParse } from "yaml";
+import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.ts";
+import { renderSampleConfig } from "../../src/config/sample.ts";
+
+const valid = {
+  homeserver: { url: "http://localhost:8008", domain: "example.nl" },
+  appservice: { as_token: "a".repeat(32), hs_token: "h".repeat(32) },
+  municipalities: [{ id: "utrecht", name: "Gemeente Utrecht", bot_localpart: "gemeente_utrecht" }],
+};
+
+function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): Record<string, string> {
+  try {
+    parseConfig(raw, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return Object.fromEntries(err.problems.map((p) => [p.path, p.message]));
+    throw err;
+  }
+  return {};
+}
+
+describe("config", () => {
+  it("fills defaults and freezes the result", () => {
+    const { config } = parseConfig(valid);
+    expect(config.appservice.port).toBe(9993);
+    expect(config.database.url).toBe("");
+    expect(config.municipalities[0]?.language).toBe("nl");
+    expect(Object.isFrozen(config.appservice)).toBe(true);
+  });
+
+  it("names every bad key path at once", () => {
+    const problems = problemsOf({
+      homeserver: { url: "not a url", domain: "example.nl" },
+      appservice: { port: "abc", hs_token: "CHANGE_ME", default_municipality: "amsterdam" },
+      municipalities: [{ id: "utrecht", name: "U", bot_localpart: "Bad Bot", staff: ["alice"] }],
+    });
+    expect(Object.keys(problems).sort()).toEqual([
+      "appservice.as_token",
+      "appservice.default_municipality",
+      "appservice.hs_token",
+      "appservice.port",
+      "homeserver.url",
+      "municipalities.0.bot_localpart",
+      "municipalities.0.staff.0",
+    ]);
+    expect(problems["appservice.as_token"]).toBe("missing (required)");
+    expect(problems["appservice.hs_token"]).toMatch(/placeholder/);
+    expect(problems["appservice.default_municipality"]).toMatch(/unknown municipality 'amsterdam'/);
+    expect(problems["municipalities.0.staff.0"]).toMatch(/Matrix user id/);
+  });
+
+  it("refuses duplicate municipalities and bots that clash with reserved names", () => {
+    const m = { id: "utrecht", name: "U", bot_localpart: "gemeente_utrecht" };
+    const problems = problemsOf({ ...valid, municipalities: [m, m, { id: "x", name: "X", bot_localpart: "loket" }] });
+    expect(problems["municipalities.1.id"]).toMatch(/duplicate/);
+    expect(problems["municipalities.1.bot_localpart"]).toMatch(/already used/);
+    expect(problems["municipalities.2.bot_localpart"]).toMatch(/sender_localpart/);
+  });
+
+  it("warns about unknown keys without failing", () => {
+    const { warnings } = parseConfig({ ...valid, colour: "blue", appservice: { ...valid.appservice, prot: 1 } });
+    expect(warnings.sort()).toEqual(["appservice.prot: unknown configuration key, ignored", "colour: unknown configuration key, ignored"]);
+  });
+
+  it("applies LOKET_ environment overrides with types from the schema", () => {
+    const { config } = parseConfig(valid, {
+      LOKET_APPSERVICE__PORT: "9100",
+      LOKET_METRICS__ENABLED: "false",
+      LOKET_DATABASE__URL: "postgres://x@db/loket",
+      LOKET_MUNICIPALITIES__0__NAME: "Gemeente Utreg",
+    });
+    expect(config.appservice.port).toBe(9100);
+    expect(config.metrics.enabled).toBe(false);
+    expect(config.database.url).toBe("postgres://x@db/loket");
+    expect(config.municipalities[0]?.name).toBe("Gemeente Utreg");
+  });
+
+  it("reads secrets from *_file keys and LOKET_*_FILE variables", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    writeFileSync(join(dir, "as"), "as-secret-from-file\n");
+    writeFileSync(join(dir, "hs"), "hs-secret-from-file\n");
+    const { config } = parseConfig(
+      { ...valid, appservice: { as_token_file: join(dir, "as") } },
+      { LOKET_APPSERVICE__HS_TOKEN_FILE: join(dir, "hs") },
+    );
+    expect(config.appservice.as_token).toBe("as-secret-from-file");
+    expect(config.appservice.hs_token).toBe("hs-secret-from-file");
+  });
+
+  it("reports an unreadable file and invalid YAML as problems", () => {
+    expect(() => loadConfigFile("/nonexistent/loket.yaml")).toThrow(/cannot read config file/);
+    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    writeFileSync(join(dir, "bad.yaml"), "homeserver: [unclosed");
+    expect(() => loadConfigFile(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
+  });
+
+  it("committed sample config matches the schema (regenerate with npm run sample-config)", () => {
+    const committed = readFileSync(new URL("../../config/config.sample.yaml", import.meta.url), "utf8");
+    expect(committed).toBe(renderSampleConfig());
+  });
+
+  it("the sample itself is valid once real tokens are set", () => {
+    const { config } = parseConfig(yamlParse(renderSampleConfig()), {
+      LOKET_APPSERVICE__AS_TOKEN: "4f1c0e2b9a7d",
+      LOKET_APPSERVICE__HS_TOKEN: "8e3a5d7c1b0f",
+    });
+    expect(config.municipalities[0]?.departments[0]?.staff).toEqual(["@medewerker:example.nl"]);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { RoomQueues } from "../../src/matrix/room-queues.ts";
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe("per-room queues", () => {
+  it("keeps order within a room and lets rooms overlap", async () => {
+    const log: string[] = [];
+    const q = new RoomQueues(() => undefined);
+    let releaseA!: () => void;
+    const gateA = new Promise<void>((r) => { releaseA = r; });
+    q.enqueue("!a", async () => { await gateA; log.push("a1"); });
+    q.enqueue("!a", () => { log.push("a2"); return Promise.resolve(); });
+    q.enqueue("!b", () => { log.push("b1"); return Promise.resolve(); });
+    await tick();
+    expect(log).toEqual(["b1"]);
+    releaseA();
+    await q.drain();
+    expect(log).toEqual(["b1", "a1", "a2"]);
+    expect(q.activeRooms).toBe(0);
+  });
+
+  it("a failing job is reported and does not stop its room", async () => {
+    const errors: string[] = [];
+    const done: string[] = [];
+    const q = new RoomQueues((err, room) => errors.push(`${room}: ${(err as Error).message}`));
+    q.enqueue("!a", () => Promise.reject(new Error("boom")));
+    q.enqueue("!a", () => { done.push("after"); return Promise.resolve(); });
+    await q.drain();
+    expect(errors).toEqual(["!a: boom"]);
+    expect(done).toEqual(["after"]);
+  });
+});
