@@ -2,6 +2,7 @@
 // The CLI and the integration tests both call this one function.
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import express from "express";
 import { createCapabilities } from "./capabilities.ts";
 import type { Config } from "./config/schema.ts";
@@ -63,19 +64,21 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
   }, metrics, log);
 
   let stopping = false;
+  const stopped = new AbortController();
   const retryMs = opts.retryMs ?? 5_000;
+  // Start-up work that needs the homeserver is retried until it succeeds, so that Loket can
+  // start before Synapse does (docker-compose) and catch up when it appears.
   for (const cap of capabilities) {
     if (!cap.start) continue;
     const startCap = cap.start.bind(cap);
     tasks.run(`${cap.name}.start`, async () => {
-      for (;;) {
+      while (!stopped.signal.aborted) {
         try {
           await startCap();
           return;
         } catch (err) {
           log.error({ err, capability: cap.name }, `start-up of ${cap.name} failed; retrying in ${retryMs} ms`);
-          await new Promise((r) => setTimeout(r, retryMs));
-          if (stopping) return;
+          await sleep(retryMs, undefined, { signal: stopped.signal }).catch(() => undefined);
         }
       }
     });
@@ -137,6 +140,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     idle: () => inbox.drain(),
     async stop() {
       stopping = true;
+      stopped.abort();
       readiness.listening = false;
       recovery.stop();
       // Stop taking connections; in-flight transactions finish and are stored first.

@@ -2,7 +2,7 @@
 // Each bot is a MatrixClient with the as_token that asserts its identity with ?user_id=.
 import { createHash } from "node:crypto";
 import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
-import type { Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
+import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
 import type { Logger } from "../logging.ts";
 import type { RoomId, UserId } from "./ids.ts";
 
@@ -11,6 +11,11 @@ export interface HomeserverOptions {
   asToken: string;
   log: Logger;
 }
+
+// Some SDK modules (the send scheduler) log through the SDK's root logger (loglevel) to the
+// console; only its warnings are worth a line there.
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- the scheduler logs through it, not the client logger
+(sdkRootLogger as unknown as { setLevel(level: string): void }).setLevel("warn");
 
 /** The SDK's own chatter goes to Loket's log at debug level only. */
 function sdkLogger(log: Logger): SdkLogger {

@@ -31,6 +31,8 @@ export interface Stack {
   dataDir: string;
   /** Stop Loket (if running) and start it again on the same store. */
   restartLoket(): Promise<LoketApp>;
+  /** Stop Loket only; Synapse keeps running (and queues transactions for it). */
+  stopLoket(): Promise<void>;
   /** Keep the data directory (Synapse and Loket logs) after stop: call it when a test failed. */
   keepData(): void;
   stop(): Promise<void>;
@@ -83,10 +85,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     dataDir,
     async restartLoket() {
-      await loket?.stop();
-      loket = undefined;
+      await stack.stopLoket();
       loket = await boot();
       return loket;
+    },
+    async stopLoket() {
+      await loket?.stop();
+      loket = undefined;
     },
     keepData() {
       keep = true;

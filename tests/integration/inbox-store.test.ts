@@ -1,0 +1,84 @@
+// The inbox store on both backends (real PostgreSQL and PGlite): the same SQL, the same results.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import { DatabaseTooNewError, loadMigrations, migrate } from "../../src/db/migrate.ts";
+import { createMetrics } from "../../src/http/metrics.ts";
+import { Inbox } from "../../src/inbox/inbox.ts";
+import { storeTransaction } from "../../src/inbox/store.ts";
+import type { RawEvent } from "../../src/matrix/events.ts";
+import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+
+const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
+const log = pino({ level: "silent" });
+
+describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
+  let db: Database;
+  let pgDb: TestDatabase | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "loket-store-"));
+    if (kind === "postgres") pgDb = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
+    db = await openDatabase({ url: pgDb?.url ?? "", dataDir: join(dir, "pglite"), poolSize: 2 });
+    expect(await migrate(db)).toEqual(loadMigrations().map((m) => m.version));
+  });
+  afterAll(async () => {
+    await db.close();
+    await pgDb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("migrating again applies nothing, and a newer database is refused", async () => {
+    expect(await migrate(db)).toEqual([]);
+    await db.query("UPDATE schema_version SET version = version + 1");
+    await expect(migrate(db)).rejects.toBeInstanceOf(DatabaseTooNewError);
+    await db.query("UPDATE schema_version SET version = version - 1");
+  });
+
+  it("a failing migration leaves no trace: its changes and the version bump roll back together", async () => {
+    const good = loadMigrations();
+    const broken = [...good, { version: good.length + 1, name: "broken", sql: "CREATE TABLE half_done (x int); SELECT no_such_function();" }];
+    await expect(migrate(db, broken)).rejects.toThrow();
+    const [row] = await db.query<{ version: number }>("SELECT version FROM schema_version");
+    expect(row?.version).toBe(good.length);
+    const tables = await db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
+    expect(tables).toEqual([]);
+  });
+
+  it("stores a transaction once; a retry with the same events is a duplicate; a reused id with new events is not", async () => {
+    const body = { events: [ev("$a1", "!r1:hs"), ev("$a2", "!r1:hs")] };
+    expect(await storeTransaction(db, "1", JSON.stringify(body), { events: body.events, extra: {} })).not.toBeNull();
+    expect(await storeTransaction(db, "1", JSON.stringify({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } })).toBeNull();
+    const reset = { events: [ev("$b1", "!r1:hs")] };
+    expect(await storeTransaction(db, "1", JSON.stringify(reset), { events: reset.events, extra: {} })).not.toBeNull();
+  });
+
+  it("resumes unprocessed transactions in order at start-up, each room in order", async () => {
+    const seen: string[] = [];
+    const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
+    expect(await inbox.recover()).toBe(2);
+    await inbox.drain();
+    expect(seen).toEqual(["$a1", "$a2", "$b1"]);
+    // Everything is recorded as processed: nothing is resumed a second time.
+    const again = new Inbox(db, () => Promise.reject(new Error("must not run")), createMetrics(), log);
+    expect(await again.recover()).toBe(0);
+  });
+
+  it("records a failing handler and carries on with the room", async () => {
+    const seen: string[] = [];
+    const inbox = new Inbox(db, (e) => {
+      seen.push(e.event_id);
+      return Promise.resolve(e.event_id === "$c1" ? ["greeting: Error: boom"] : []);
+    }, createMetrics(), log);
+    const txn = { events: [ev("$c1", "!r2:hs"), ev("$c2", "!r2:hs")], extra: {} };
+    expect(await inbox.receive("7", JSON.stringify(txn), txn)).toBe("stored");
+    await inbox.drain();
+    expect(seen).toEqual(["$c1", "$c2"]);
+    const failures = await db.query<{ event_id: string; failure: string }>("SELECT event_id, failure FROM inbox_failures");
+    expect(failures).toEqual([{ event_id: "$c1", failure: "greeting: Error: boom" }]);
+  });
+});
