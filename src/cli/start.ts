@@ -1,5 +1,6 @@
 // `loket start` and `loket migrate`.
 import { start } from "../app.ts";
+import { nonDefaultSettings } from "../config/describe.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { openDatabase } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
@@ -9,6 +10,7 @@ export async function runStart(configFile: string): Promise<number> {
   const { config, warnings } = loadConfigFile(configFile);
   const log = createLogger(config.logging);
   for (const w of warnings) log.warn(w);
+  log.info({ settings: nonDefaultSettings(config) }, `configuration from ${configFile} (non-default keys)`);
   const app = await start(config, { logger: log });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {

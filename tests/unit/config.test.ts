@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as yamlParse } from "yaml";
 import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.ts";
+import { nonDefaultSettings } from "../../src/config/describe.ts";
 import { renderSampleConfig } from "../../src/config/sample.ts";
 
 const valid = {
@@ -97,7 +98,7 @@ describe("config", () => {
     expect(() => loadConfigFile(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
   });
 
-  it("committed sample config matches the schema (regenerate with npm run sample-config)", () => {
+  it("committed sample config matches the schema (regenerate with npm run generate)", () => {
     const committed = readFileSync(new URL("../../config/config.sample.yaml", import.meta.url), "utf8");
     expect(committed).toBe(renderSampleConfig());
   });
@@ -108,5 +109,20 @@ describe("config", () => {
       LOKET_APPSERVICE__HS_TOKEN: "8e3a5d7c1b0f",
     });
     expect(config.municipalities[0]?.departments[0]?.staff).toEqual(["@medewerker:example.nl"]);
+  });
+});
+
+describe("effective configuration for the log", () => {
+  it("lists the keys that differ from their defaults, secrets redacted", () => {
+    const { config } = parseConfig({ ...valid, appservice: { ...valid.appservice, port: 9100 } });
+    const settings = nonDefaultSettings(config);
+    expect(settings).toMatchObject({
+      "homeserver.domain": "example.nl",
+      "appservice.port": 9100,
+      "appservice.as_token": "[redacted]",
+      "appservice.hs_token": "[redacted]",
+    });
+    expect(settings).not.toHaveProperty("appservice.bind_address");
+    expect(JSON.stringify(settings)).not.toContain(valid.appservice.as_token);
   });
 });
