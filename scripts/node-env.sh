@@ -16,7 +16,13 @@ if ! _loket_node_ok; then
   if [ ! -x "$_loket_dir/node_modules/$_loket_pkg/bin/node" ]; then
     echo "loket: installing Node 24 ($_loket_pkg@24) into .cache/node24" >&2
     mkdir -p "$_loket_dir"
-    (cd "$_loket_dir" && npm install --no-save --no-package-lock --no-audit --no-fund "$_loket_pkg@24" >&2) || return 1
+    # A package.json of its own, so that npm installs here and not into the project.
+    echo '{"private": true}' > "$_loket_dir/package.json"
+    npm install --prefix "$_loket_dir" --no-save --no-package-lock --no-audit --no-fund "$_loket_pkg@24" >&2 || return 1
+  fi
+  if [ ! -x "$_loket_dir/node_modules/$_loket_pkg/bin/node" ]; then
+    echo "loket: installing $_loket_pkg@24 did not produce $_loket_dir/node_modules/$_loket_pkg/bin/node" >&2
+    return 1
   fi
   export PATH="$_loket_dir/node_modules/$_loket_pkg/bin:$PATH"
 fi
