@@ -3,10 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import YAML from "yaml";
-import { loadConfigFile } from "../config/load.ts";
+import { loadConfigFile, PLACEHOLDER_SECRET } from "../config/load.ts";
 import { buildRegistration } from "../matrix/registration.ts";
-
-const PLACEHOLDER = /^(|change[_-]?me|changeme)$/i;
 
 /** Fills appservice.as_token / hs_token in the config file when missing; returns the keys set. */
 export function generateTokens(configFile: string): string[] {
@@ -14,7 +12,7 @@ export function generateTokens(configFile: string): string[] {
   const set: string[] = [];
   for (const key of ["as_token", "hs_token"]) {
     const current: unknown = doc.getIn(["appservice", key]);
-    if (typeof current === "string" && !PLACEHOLDER.test(current.trim())) continue;
+    if (typeof current === "string" && current.trim() !== "" && !PLACEHOLDER_SECRET.test(current.trim())) continue;
     if (doc.hasIn(["appservice", `${key}_file`])) continue;
     doc.setIn(["appservice", key], randomBytes(32).toString("hex"));
     set.push(`appservice.${key}`);

@@ -2,7 +2,7 @@
 import { start } from "../app.ts";
 import { nonDefaultSettings } from "../config/describe.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { openDatabase } from "../db/database.ts";
+import { databaseOptions, openDatabase } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
 import { createLogger } from "../logging.ts";
 
@@ -26,7 +26,7 @@ export async function runStart(configFile: string): Promise<number> {
 
 export async function runMigrate(configFile: string): Promise<number> {
   const { config } = loadConfigFile(configFile);
-  const db = await openDatabase({ url: config.database.url, dataDir: config.database.data_dir, poolSize: 1 });
+  const db = await openDatabase(databaseOptions(config, 1));
   try {
     const applied = await migrate(db);
     console.log(applied.length === 0 ? "database is up to date" : `applied migrations ${applied.join(", ")}`);

@@ -16,6 +16,9 @@ export function crossChecks(raw: RawConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const sender = str(raw.appservice?.sender_localpart, "loket");
   const prefix = str(raw.appservice?.user_prefix, "loket_");
+  if (sender !== "" && prefix !== "" && sender.startsWith(prefix)) {
+    problems.push({ path: "appservice.sender_localpart", message: `must not start with appservice.user_prefix '${prefix}' (reserved for virtual users)` });
+  }
   const ids = new Set<string>();
   const bots = new Map<string, string>();
   list<RawMunicipality>(raw.municipalities).forEach((m, i) => {

@@ -5,6 +5,18 @@ import type { z } from "zod";
 import { childOf, defaultOf, metaOf, unwrap } from "./introspect.ts";
 import { configSchema, type Config } from "./schema.ts";
 
+/** postgres://loket:pw@db/loket -> postgres://loket:[redacted]@db/loket */
+function withoutPassword(value: unknown): unknown {
+  if (typeof value !== "string" || !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) return value;
+  try {
+    const url = new URL(value);
+    if (url.password !== "") url.password = "[redacted]";
+    return decodeURIComponent(url.toString());
+  } catch {
+    return "[redacted]";
+  }
+}
+
 export function nonDefaultSettings(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const walk = (value: unknown, schema: z.ZodType, path: string[]): void => {
@@ -21,7 +33,7 @@ export function nonDefaultSettings(config: Config): Record<string, unknown> {
       }
       return;
     }
-    if (!isDeepStrictEqual(value, defaultOf(schema))) out[path.join(".")] = value;
+    if (!isDeepStrictEqual(value, defaultOf(schema))) out[path.join(".")] = withoutPassword(value);
   };
   walk(config, configSchema, []);
   return out;

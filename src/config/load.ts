@@ -34,7 +34,8 @@ export interface LoadedConfig {
 
 type Tree = Record<string, unknown>;
 const ENV_PREFIX = "LOKET_";
-const PLACEHOLDER = /^(change[_-]?me|changeme|xxx+|todo|secret)$/i;
+/** Values of secret keys that are clearly not chosen by the operator. */
+export const PLACEHOLDER_SECRET = /^(change[_-]?me|xxx+|todo|secret)$/i;
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOKET_CONFIG ?? "config/config.yaml";
@@ -107,11 +108,13 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, problems: ConfigProblem[],
       continue;
     }
     setPath(tree, segments, converted);
+    // The environment wins over the file: a variable for `x` overrides `x_file` from YAML.
+    if (!isFile) setPath(tree, [...segments.slice(0, -1), `${segments[last] ?? ""}_file`], undefined);
   }
 }
 
 function convertEnv(value: string, kind: LeafKind): unknown {
-  if (kind === "number") return Number(value);
+  if (kind === "number") return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
   if (kind === "boolean") return value === "true" ? true : value === "false" ? false : value;
   if (kind === "string") return value;
   try {
@@ -125,7 +128,8 @@ function setPath(tree: Tree, segments: string[], value: unknown): void {
   let node: Tree = tree;
   segments.forEach((seg, i) => {
     if (i === segments.length - 1) {
-      node[seg] = value;
+      if (value === undefined) Reflect.deleteProperty(node, seg);
+      else node[seg] = value;
       return;
     }
     const next = node[seg];
@@ -145,6 +149,10 @@ function resolveFileSecrets(node: unknown, schema: z.ZodType, path: string[], pr
   for (const [key, value] of Object.entries(node as Tree)) {
     const base = key.replace(/_file$/, "");
     if (key !== base && !childOf(schema, key) && childOf(schema, base) && typeof value === "string") {
+      if (base in (node as Tree)) {
+        problems.push({ path: [...path, key].join("."), message: `give either ${base} or ${key}, not both` });
+        continue;
+      }
       try {
         (node as Tree)[base] = readFileSync(value, "utf8").trim();
       } catch (err) {
@@ -173,7 +181,7 @@ function collectUnknown(node: unknown, schema: z.ZodType, path: string[], warnin
 
 function findPlaceholders(node: unknown, schema: z.ZodType, path: string[], problems: ConfigProblem[]): void {
   if (typeof node === "string") {
-    if (metaOf(schema).secret && PLACEHOLDER.test(node.trim())) {
+    if (metaOf(schema).secret && PLACEHOLDER_SECRET.test(node.trim())) {
       problems.push({ path: path.join("."), message: "placeholder secret left unchanged; set a real value" });
     }
     return;

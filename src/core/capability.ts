@@ -1,5 +1,6 @@
 // What a capability is: a name and typed, optional hooks. The core only routes events to them.
 import type { MembershipEvent, MessageEvent, RoomEvent } from "../matrix/events.ts";
+import { Interrupted, withRetry, type RetryPolicy } from "../util/retry.ts";
 
 export interface Capability {
   readonly name: string;
@@ -16,15 +17,24 @@ export interface HandlerFailure {
   error: unknown;
 }
 
-/** Runs every capability's hooks for one event; a throwing hook never stops the others. */
-export async function route(capabilities: readonly Capability[], ev: RoomEvent): Promise<HandlerFailure[]> {
+async function runHooks(cap: Capability, ev: RoomEvent): Promise<void> {
+  if (ev.kind === "membership") await cap.onMembership?.(ev);
+  if (ev.kind === "message") await cap.onMessage?.(ev);
+  await cap.onEvent?.(ev);
+}
+
+/**
+ * Runs every capability's hooks for one event. A hook that fails for a passing reason is retried
+ * (the room waits, keeping its order); one that fails for good is reported and never stops the
+ * others. Throws Interrupted when Loket stops during a retry: the event is then not done.
+ */
+export async function route(capabilities: readonly Capability[], ev: RoomEvent, retry: (capability: string) => RetryPolicy): Promise<HandlerFailure[]> {
   const failures: HandlerFailure[] = [];
   for (const cap of capabilities) {
     try {
-      if (ev.kind === "membership") await cap.onMembership?.(ev);
-      if (ev.kind === "message") await cap.onMessage?.(ev);
-      await cap.onEvent?.(ev);
+      await withRetry(() => runHooks(cap, ev), retry(cap.name));
     } catch (error) {
+      if (error instanceof Interrupted) throw error;
       failures.push({ capability: cap.name, error });
     }
   }

@@ -38,3 +38,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer); });
 }
+
+/** The database settings of the config, as openDatabase takes them. */
+export function databaseOptions(config: { database: { url: string; data_dir: string; pool_size: number } }, poolSize = config.database.pool_size): DatabaseOptions {
+  return { url: config.database.url, dataDir: config.database.data_dir, poolSize };
+}

@@ -9,8 +9,26 @@ export function createMetrics() {
     registry,
     transactions: new Counter({
       name: "loket_transactions_total",
-      help: "Appservice transactions received, by outcome (stored, duplicate, rejected, failed).",
+      help: "Appservice transactions received, by outcome: stored, duplicate, rejected (bad input), refused (busy or stopping), failed (storage error).",
       labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: "loket_auth_failures_total",
+      help: "Appservice API requests without (missing) or with a wrong (invalid) hs_token.",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    homeserverPings: new Counter({
+      name: "loket_homeserver_pings_total",
+      help: "Appservice pings Loket asked the homeserver for (start-up, recovery), by outcome (ok, failed).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: "loket_handler_retries_total",
+      help: "Event handlers retried after a passing failure (homeserver unreachable, overloaded, rate limited).",
+      labelNames: ["capability"] as const,
       registers: [registry],
     }),
     events: new Counter({

@@ -7,13 +7,24 @@ import { eventTypeLabel } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
 import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
+import { Interrupted } from "../util/retry.ts";
 import { markProcessed, pendingTransactions, recordFailure, storeTransaction, type StoredTransaction } from "./store.ts";
 
-/** Processes one event; returns descriptions of the handlers that failed (empty: all fine). */
+/**
+ * Processes one event; returns descriptions of the handlers that failed for good (empty: all
+ * fine). Throws Interrupted when Loket stops first: the event's transaction then stays pending
+ * and is processed again at the next start.
+ */
 export type EventProcessor = (event: RawEvent) => Promise<string[]>;
+
+/** More events than this waiting in memory: new transactions are refused (503) until it drains. */
+export const DEFAULT_MAX_PENDING_EVENTS = 10_000;
 
 export class Inbox {
   private readonly queues: RoomQueues;
+  /** Transactions scheduled and not yet finished, by seq. */
+  private readonly scheduledTxns = new Set<number>();
+  private pendingEvents = 0;
   private done: number[] = [];
   private scheduled: Promise<void> | undefined;
   private lastFlush: Promise<void> = Promise.resolve();
@@ -21,19 +32,30 @@ export class Inbox {
   private readonly process: EventProcessor;
   private readonly metrics: Metrics;
   private readonly log: Logger;
+  private readonly maxPending: number;
 
-  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger) {
+  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger, maxPending = DEFAULT_MAX_PENDING_EVENTS) {
     this.db = db;
     this.process = process;
     this.metrics = metrics;
     this.log = log;
+    this.maxPending = maxPending;
     this.queues = new RoomQueues((err, roomId) => { log.error({ err, roomId }, "room queue failure"); });
+  }
+
+  /** True while too many events wait in memory to take another transaction. */
+  get overloaded(): boolean {
+    return this.pendingEvents >= this.maxPending;
   }
 
   /** Stores the transaction (throws when the database fails), then schedules its events. */
   async receive(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate"> {
     const stored = await storeTransaction(this.db, txnId, body, txn);
-    if (!stored) return "duplicate";
+    if (!stored.isNew) {
+      // Stored by an earlier attempt whose answer failed: make sure it is being processed.
+      if (stored.pending && !this.scheduledTxns.has(stored.seq)) this.schedule(stored);
+      return "duplicate";
+    }
     for (const ev of stored.events) this.metrics.events.inc({ type: eventTypeLabel(ev.type) });
     this.schedule(stored);
     return "stored";
@@ -54,19 +76,28 @@ export class Inbox {
   }
 
   private schedule(txn: StoredTransaction): void {
+    this.scheduledTxns.add(txn.seq);
     let remaining = txn.events.length;
     if (remaining === 0) this.markDone(txn.seq);
     const started = process.hrtime.bigint();
-    this.metrics.pending.inc(remaining);
+    this.pendingEvents += remaining;
+    this.metrics.pending.set(this.pendingEvents);
     for (const event of txn.events) {
       this.queues.enqueue(event.room_id, async () => {
+        let finished = true;
         try {
           const failures = await this.process(event);
           if (failures.length > 0) await recordFailure(this.db, txn.seq, event, failures.join("; "));
-        } finally {
           this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
-          this.metrics.pending.dec();
-          if (--remaining === 0) this.markDone(txn.seq);
+        } catch (err) {
+          // Interrupted: not done, so the transaction stays pending for the next start.
+          // Anything else (recording the failure failed): logged by the queue, counted as done.
+          finished = !(err instanceof Interrupted);
+          if (finished) throw err;
+        } finally {
+          this.pendingEvents--;
+          this.metrics.pending.set(this.pendingEvents);
+          if (finished && --remaining === 0) this.markDone(txn.seq);
         }
       });
     }
@@ -93,6 +124,7 @@ export class Inbox {
     if (batch.length === 0) return;
     try {
       await markProcessed(this.db, batch);
+      for (const seq of batch) this.scheduledTxns.delete(seq);
     } catch (err) {
       // Keep them for the next flush. After a crash they are processed again (at least once).
       this.done.push(...batch);

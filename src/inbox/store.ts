@@ -8,21 +8,34 @@ export interface StoredTransaction {
   events: RawEvent[];
 }
 
+export interface StoreResult extends StoredTransaction {
+  /** False when this transaction (same id, same events) was stored before. */
+  isNew: boolean;
+  /** False when it was stored before and has been processed completely. */
+  pending: boolean;
+}
+
 /**
- * Stores a transaction in one statement. It is a duplicate (null) when a transaction with the
- * same id and the same events was stored before: Synapse retries with the same events (ephemeral
- * data dropped), while a homeserver whose counter was reset sends new events under an old id,
- * which must not be lost.
+ * Stores a transaction. It is a duplicate when a transaction with the same id and the same
+ * events was stored before: Synapse retries with the same events (ephemeral data dropped),
+ * while a homeserver whose counter was reset sends new events under an old id, which must not
+ * be lost. A duplicate still reports whether it is pending: a store that committed although
+ * its answer failed is followed by Synapse's retry, which must not leave it waiting.
  */
-export async function storeTransaction(db: Database, txnId: string, body: string, txn: DecodedTransaction): Promise<StoredTransaction | null> {
+export async function storeTransaction(db: Database, txnId: string, body: string, txn: DecodedTransaction): Promise<StoreResult> {
   const digest = createHash("sha256").update(txn.events.map((e) => e.event_id).join("\n")).digest("hex");
-  const rows = await db.query<{ seq: string }>(
+  const [inserted] = await db.query<{ seq: string }>(
     `INSERT INTO inbox_transactions (txn_id, events_sha256, event_count, body) VALUES ($1, $2, $3, $4)
      ON CONFLICT (txn_id, events_sha256) DO NOTHING RETURNING seq::text AS seq`,
     [txnId, digest, txn.events.length, body],
   );
-  const [row] = rows;
-  return row ? { seq: Number(row.seq), events: txn.events } : null;
+  if (inserted) return { seq: Number(inserted.seq), events: txn.events, isNew: true, pending: true };
+  const [existing] = await db.query<{ seq: string; pending: boolean }>(
+    "SELECT seq::text AS seq, processed_at IS NULL AS pending FROM inbox_transactions WHERE txn_id = $1 AND events_sha256 = $2",
+    [txnId, digest],
+  );
+  if (!existing) throw new Error(`transaction ${txnId} conflicted but cannot be found`);
+  return { seq: Number(existing.seq), events: txn.events, isNew: false, pending: existing.pending };
 }
 
 /** Transactions stored but not completely processed before the last stop, oldest first. */

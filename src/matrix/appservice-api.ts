@@ -1,6 +1,6 @@
 // The homeserver -> appservice API (spec: application-service-api). Every request must carry
 // the hs_token; transactions are stored durably before the 200.
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Router } from "express";
 import { MatrixHttpError } from "../http/errors.ts";
 import { decodeTransaction, type DecodedTransaction } from "./events.ts";
@@ -8,36 +8,47 @@ import { decodeTransaction, type DecodedTransaction } from "./events.ts";
 export interface AppserviceHandlers {
   hsToken: string;
   maxBodyBytes: number;
-  /** Stores the transaction durably; throws when it cannot (the homeserver will retry). */
+  /**
+   * Stores the transaction durably. Throws a MatrixHttpError to refuse it on purpose (shutting
+   * down, busy), anything else when it could not be stored; either way the homeserver retries.
+   */
   onTransaction(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate">;
   /** True when the user exists (or was just created) in Loket's namespace. */
   onUserQuery(userId: string): Promise<boolean>;
   onRoomQuery(alias: string): Promise<boolean>;
   onPing(transactionId: string | undefined): void;
-  /** False while Loket is shutting down: transactions get 503 and the homeserver retries. */
-  accepting(): boolean;
-  onTransactionOutcome(outcome: "stored" | "duplicate" | "rejected" | "failed", err?: unknown): void;
+  onTransactionOutcome(outcome: "stored" | "duplicate" | "rejected" | "refused" | "failed", err?: unknown): void;
+  onAuthFailure(reason: "missing" | "invalid"): void;
 }
 
 function tokenOf(req: Request): string | undefined {
-  const header = req.get("authorization");
-  if (header?.startsWith("Bearer ")) return header.slice(7).trim();
+  const [scheme, value] = (req.get("authorization") ?? "").split(" ", 2);
+  if (scheme?.toLowerCase() === "bearer" && value) return value.trim();
   const query = req.query.access_token;
   return typeof query === "string" ? query : undefined;
 }
 
-function requireHsToken(hsToken: string): RequestHandler {
-  const expected = Buffer.from(hsToken);
+const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
+
+function requireHsToken(h: AppserviceHandlers): RequestHandler {
+  // Comparing digests keeps the comparison constant-time and independent of the token length.
+  const expected = digest(h.hsToken);
   return (req, _res, next) => {
     const token = tokenOf(req);
-    if (token === undefined) throw new MatrixHttpError(401, "M_UNAUTHORIZED", "missing hs_token");
-    const given = Buffer.from(token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (token === undefined) {
+      h.onAuthFailure("missing");
+      throw new MatrixHttpError(401, "M_UNAUTHORIZED", "missing hs_token");
+    }
+    if (!timingSafeEqual(digest(token), expected)) {
+      h.onAuthFailure("invalid");
       throw new MatrixHttpError(403, "M_FORBIDDEN", "invalid hs_token");
     }
     next();
   };
 }
+
+/** Path segments after a wildcard, joined: Synapse leaves '/' in user ids unescaped. */
+const rest = (param: unknown): string => (Array.isArray(param) ? param.join("/") : String(param));
 
 export function appserviceRouter(h: AppserviceHandlers): Router {
   const router = express.Router();
@@ -45,7 +56,6 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
   const json = express.json({ type: () => true, limit: "64kb" });
 
   const transaction: RequestHandler = async (req, res) => {
-    if (!h.accepting()) throw new MatrixHttpError(503, "M_UNKNOWN", "shutting down; retry later");
     const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
     let parsed: unknown;
     try {
@@ -63,6 +73,10 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
     try {
       outcome = await h.onTransaction(String(req.params.txnId), body, txn);
     } catch (err) {
+      if (err instanceof MatrixHttpError) {
+        h.onTransactionOutcome("refused", err);
+        throw err;
+      }
       h.onTransactionOutcome("failed", err);
       throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
     }
@@ -71,16 +85,12 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
   };
 
   const users: RequestHandler = async (req, res) => {
-    if (!(await h.onUserQuery(String(req.params.userId)))) {
-      throw new MatrixHttpError(404, "M_NOT_FOUND", "no such user");
-    }
+    if (!(await h.onUserQuery(rest(req.params.userId)))) throw new MatrixHttpError(404, "M_NOT_FOUND", "no such user");
     res.json({});
   };
 
   const rooms: RequestHandler = async (req, res) => {
-    if (!(await h.onRoomQuery(String(req.params.alias)))) {
-      throw new MatrixHttpError(404, "M_NOT_FOUND", "no such room alias");
-    }
+    if (!(await h.onRoomQuery(rest(req.params.alias)))) throw new MatrixHttpError(404, "M_NOT_FOUND", "no such room alias");
     res.json({});
   };
 
@@ -90,19 +100,25 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
     res.json({});
   };
 
-  const auth = requireHsToken(h.hsToken);
+  const notFound = (): never => {
+    throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
+  };
+  const wrongMethod = (): never => {
+    throw new MatrixHttpError(405, "M_UNRECOGNIZED", "method not allowed on this endpoint");
+  };
+
+  const auth = requireHsToken(h);
+  // The spec's paths, and the legacy unprefixed ones of older homeservers.
   for (const prefix of ["/_matrix/app/v1", ""]) {
     router.put(`${prefix}/transactions/:txnId`, auth, raw, transaction);
-    router.get(`${prefix}/users/:userId`, auth, users);
-    router.get(`${prefix}/rooms/:alias`, auth, rooms);
+    router.get(`${prefix}/users/*userId`, auth, users);
+    router.get(`${prefix}/rooms/*alias`, auth, rooms);
+    router.all([`${prefix}/transactions/:txnId`, `${prefix}/users/*userId`, `${prefix}/rooms/*alias`], auth, wrongMethod);
   }
   router.post("/_matrix/app/v1/ping", auth, json, ping);
+  router.all("/_matrix/app/v1/ping", auth, wrongMethod);
   // Third-party protocol lookups: Loket offers none.
-  router.get("/_matrix/app/v1/thirdparty/*path", auth, () => {
-    throw new MatrixHttpError(404, "M_NOT_FOUND", "no third-party protocols");
-  });
-  router.use("/_matrix/app", auth, () => {
-    throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized appservice endpoint");
-  });
+  router.get("/_matrix/app/v1/thirdparty/*path", auth, notFound);
+  router.use("/_matrix", auth, notFound);
   return router;
 }

@@ -1,7 +1,7 @@
 // Loket's calls to the homeserver (client-server API as the appservice), through matrix-js-sdk.
 // Each bot is a MatrixClient with the as_token that asserts its identity with ?user_id=.
 import { createHash } from "node:crypto";
-import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
+import { ClientPrefix, ConnectionError, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
 import type { Logger } from "../logging.ts";
 import type { RoomId, UserId } from "./ids.ts";
@@ -29,6 +29,16 @@ export interface PingResult {
   durationMs?: number;
   errcode?: string;
   error?: string;
+}
+
+/** True for failures that may pass: the homeserver unreachable, overloaded or rate limiting. */
+export function isTransientMatrixError(err: unknown): boolean {
+  if (err instanceof ConnectionError) return true;
+  if (err instanceof MatrixError) {
+    const status = err.httpStatus ?? 0;
+    return status >= 500 || status === 429 || err.errcode === "M_LIMIT_EXCEEDED";
+  }
+  return err instanceof TypeError && err.message.includes("fetch failed");
 }
 
 /** One bot identity (a municipality's bot, or the appservice sender). */
@@ -71,14 +81,21 @@ export class BotIntent {
 export class Homeserver {
   private readonly opts: HomeserverOptions;
   private readonly sender: MatrixClient;
+  private readonly intents = new Map<string, BotIntent>();
 
   constructor(opts: HomeserverOptions) {
     this.opts = opts;
     this.sender = createClient({ baseUrl: opts.url, accessToken: opts.asToken, localTimeoutMs: 30_000, logger: sdkLogger(opts.log) });
   }
 
+  /** The client acting as userId (one per user, reused). */
   intent(userId: UserId, isSender = false): BotIntent {
-    return new BotIntent(this.opts, userId, !isSender);
+    let intent = this.intents.get(userId);
+    if (!intent) {
+      intent = new BotIntent(this.opts, userId, !isSender);
+      this.intents.set(userId, intent);
+    }
+    return intent;
   }
 
   /** Registers a user in the appservice's namespace; an existing user is fine. */

@@ -28,6 +28,8 @@ async function openDm(user: TestUser, target = bot): Promise<string> {
   return room_id;
 }
 
+const metricsText = async (): Promise<string> => (await fetch(`${stack.loket.url}/metrics`)).text();
+
 const put = (path: string, body: string, token?: string): Promise<Response> =>
   fetch(`${stack.loket.url}${path}`, {
     method: "PUT",
@@ -99,17 +101,57 @@ describe("the transaction endpoint", () => {
       && r.event.state_key === bot && (r.event.content as { membership?: string }).membership === "invite";
     const invite = (await inboxEvents(db)).find(isInvite);
     if (!invite) throw new Error("the invite was not stored");
+    const processedBefore = metricValue(await metricsText(), "loket_event_processing_seconds_count");
     const txnEvents = (await inboxEvents(db)).filter((r) => r.txnSeq === invite.txnSeq).map((r) => r.event);
     const body = JSON.stringify({ events: txnEvents, ephemeral: [] });
     const again = await put(`/_matrix/app/v1/transactions/${invite.txnId}`, body, stack.config.appservice.hs_token);
     expect(again.status).toBe(200);
     await stack.loket.idle();
     expect((await inboxEvents(db)).filter(isInvite)).toHaveLength(1);
-    const text = await (await fetch(`${stack.loket.url}/metrics`)).text();
+    const text = await metricsText();
     expect(metricValue(text, 'loket_transactions_total{outcome="duplicate"}')).toBe(1);
+    // No event was handled again: the handlers ran for none of the replayed events.
+    expect(metricValue(text, "loket_event_processing_seconds_count")).toBe(processedBefore);
     const greetings = (await roomMessages(user.client, roomId)).filter((m) => m.sender === bot && m.type === "m.room.message");
     expect(greetings).toHaveLength(1);
     user.client.stopClient();
+  });
+});
+
+describe("the other appservice endpoints", () => {
+  // A lower-case scheme on purpose: "bearer" is as good as "Bearer".
+  const get = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`${stack.loket.url}${path}`, { ...init, headers: { authorization: `bearer ${stack.config.appservice.hs_token}` } });
+
+  it("answers user queries for its bots (creating them) and 404 for anyone else", async () => {
+    expect((await get(`/_matrix/app/v1/users/${encodeURIComponent(bot)}`)).status).toBe(200);
+    const other = await get(`/_matrix/app/v1/users/${encodeURIComponent(`@someone:${SERVER_NAME}`)}`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ errcode: "M_NOT_FOUND" });
+    expect((await get(`/users/${encodeURIComponent(bot)}`)).status).toBe(200);
+  });
+
+  it("has no room aliases yet, answers pings, and knows no other endpoints", async () => {
+    expect((await get(`/_matrix/app/v1/rooms/${encodeURIComponent(`#loket_x:${SERVER_NAME}`)}`)).status).toBe(404);
+    const ping = await get("/_matrix/app/v1/ping", { method: "POST", body: '{"transaction_id":"t"}' });
+    expect(ping.status).toBe(200);
+    expect(await ping.json()).toEqual({});
+    const wrongMethod = await get("/_matrix/app/v1/transactions/1", { method: "POST", body: "{}" });
+    expect(wrongMethod.status).toBe(405);
+    expect(await wrongMethod.json()).toMatchObject({ errcode: "M_UNRECOGNIZED" });
+    const unknown = await get("/_matrix/app/v1/nonsense");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ errcode: "M_UNRECOGNIZED" });
+    expect((await fetch(`${stack.loket.url}/nonsense`)).status).toBe(404);
+  });
+
+  it("accepts an empty transaction on the legacy path with the token as query parameter", async () => {
+    const res = await fetch(`${stack.loket.url}/transactions/legacy-1?access_token=${stack.config.appservice.hs_token}`, { method: "PUT", body: '{"events":[]}' });
+    expect(res.status).toBe(200);
+  });
+
+  it("counts refused tokens", async () => {
+    expect(metricValue(await metricsText(), 'loket_auth_failures_total{reason="invalid"}')).toBeGreaterThan(0);
   });
 });
 
@@ -122,7 +164,9 @@ describe("health and metrics", () => {
   });
 
   it("/metrics counts transactions and events with the loket_ prefix", async () => {
-    const text = await (await fetch(`${stack.loket.url}/metrics`)).text();
+    const text = await metricsText();
+    // Loket asked Synapse to ping it at start-up, and Synapse could.
+    expect(metricValue(text, 'loket_homeserver_pings_total{outcome="ok"}')).toBeGreaterThan(0);
     expect(text).toMatch(/^loket_transactions_total\{outcome="stored"\} [1-9]/m);
     expect(text).toMatch(/^loket_transactions_total\{outcome="rejected"\} [1-9]/m);
     expect(text).toMatch(/^loket_events_total\{type="m.room.member"\} [1-9]/m);

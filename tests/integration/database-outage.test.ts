@@ -52,6 +52,7 @@ describe("database outage", () => {
     await eventually(async () => (metricValue(await metrics(), 'loket_transactions_total{outcome="failed"}') >= 1 ? true : undefined), "a failed transaction");
     expect(metricValue(await metrics(), "loket_database_up")).toBe(0);
 
+    const pingsBefore = metricValue(await metrics(), 'loket_homeserver_pings_total{outcome="ok"}');
     await proxy.restore();
     // Loket notices, pings Synapse, and Synapse retries the stored transaction at once.
     await eventually(async () => ((await inboxEvents(stack.loket.database)).some((r) => r.event.event_id === eventId) ? true : undefined), "the retried event to be stored");
@@ -63,5 +64,8 @@ describe("database outage", () => {
     expect(failures).toEqual([]);
     expect((await fetch(`${stack.loket.url}/ready`)).status).toBe(200);
     expect(metricValue(await metrics(), "loket_database_up")).toBe(1);
+    // Loket noticed the recovery and asked Synapse to retry (an appservice ping) rather than
+    // waiting for Synapse's back-off.
+    expect(metricValue(await metrics(), 'loket_homeserver_pings_total{outcome="ok"}')).toBe(pingsBefore + 1);
   });
 });

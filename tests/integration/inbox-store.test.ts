@@ -10,10 +10,18 @@ import { createMetrics } from "../../src/http/metrics.ts";
 import { Inbox } from "../../src/inbox/inbox.ts";
 import { storeTransaction } from "../../src/inbox/store.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
+import { Interrupted } from "../../src/util/retry.ts";
 import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
 
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const log = pino({ level: "silent" });
+
+/** Processes whatever earlier tests left pending, so that each test sees only its own. */
+async function settle(db: Database): Promise<void> {
+  const inbox = new Inbox(db, () => Promise.resolve([]), createMetrics(), log);
+  await inbox.recover();
+  await inbox.drain();
+}
 
 describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   let db: Database;
@@ -51,21 +59,58 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
 
   it("stores a transaction once; a retry with the same events is a duplicate; a reused id with new events is not", async () => {
     const body = { events: [ev("$a1", "!r1:hs"), ev("$a2", "!r1:hs")] };
-    expect(await storeTransaction(db, "1", JSON.stringify(body), { events: body.events, extra: {} })).not.toBeNull();
-    expect(await storeTransaction(db, "1", JSON.stringify({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } })).toBeNull();
+    const first = await storeTransaction(db, "1", JSON.stringify(body), { events: body.events, extra: {} });
+    expect(first).toMatchObject({ isNew: true, pending: true });
+    const retry = await storeTransaction(db, "1", JSON.stringify({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } });
+    expect(retry).toMatchObject({ isNew: false, pending: true, seq: first.seq });
     const reset = { events: [ev("$b1", "!r1:hs")] };
-    expect(await storeTransaction(db, "1", JSON.stringify(reset), { events: reset.events, extra: {} })).not.toBeNull();
+    expect(await storeTransaction(db, "1", JSON.stringify(reset), { events: reset.events, extra: {} })).toMatchObject({ isNew: true });
+    const [count] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE txn_id = '1'");
+    expect(count?.n).toBe(2);
   });
 
   it("resumes unprocessed transactions in order at start-up, each room in order", async () => {
+    await settle(db);
+    for (const [id, events] of [["r1", [ev("$r1", "!r3:hs"), ev("$r2", "!r4:hs")]], ["r2", [ev("$r3", "!r3:hs")]]] as const) {
+      await storeTransaction(db, id, JSON.stringify({ events }), { events: [...events], extra: {} });
+    }
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
     expect(await inbox.recover()).toBe(2);
     await inbox.drain();
-    expect(seen).toEqual(["$a1", "$a2", "$b1"]);
+    expect(seen).toEqual(["$r1", "$r2", "$r3"]);
     // Everything is recorded as processed: nothing is resumed a second time.
     const again = new Inbox(db, () => Promise.reject(new Error("must not run")), createMetrics(), log);
     expect(await again.recover()).toBe(0);
+  });
+
+  it("a transaction interrupted by shutdown stays pending and is resumed", async () => {
+    await settle(db);
+    const txn = { events: [ev("$i1", "!r5:hs")], extra: {} };
+    const stopping = new Inbox(db, () => Promise.reject(new Interrupted()), createMetrics(), log);
+    expect(await stopping.receive("i1", JSON.stringify(txn), txn)).toBe("stored");
+    await stopping.drain();
+    const seen: string[] = [];
+    const next = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
+    expect(await next.recover()).toBe(1);
+    await next.drain();
+    expect(seen).toEqual(["$i1"]);
+  });
+
+  it("a retried transaction that was stored but never scheduled is processed, once", async () => {
+    await settle(db);
+    const txn = { events: [ev("$s1", "!r6:hs")], extra: {} };
+    // Stored by an attempt whose answer never reached Synapse.
+    await storeTransaction(db, "s1", JSON.stringify(txn), txn);
+    const seen: string[] = [];
+    const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
+    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
+    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
+    await inbox.drain();
+    expect(seen).toEqual(["$s1"]);
+    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
+    await inbox.drain();
+    expect(seen).toEqual(["$s1"]);
   });
 
   it("records a failing handler and carries on with the room", async () => {

@@ -126,3 +126,31 @@ describe("effective configuration for the log", () => {
     expect(JSON.stringify(settings)).not.toContain(valid.appservice.as_token);
   });
 });
+
+describe("config edge cases", () => {
+  it("refuses a number variable that is blank or not decimal", () => {
+    expect(problemsOf(valid, { LOKET_APPSERVICE__PORT: "" })).toHaveProperty(["appservice.port"]);
+    expect(problemsOf(valid, { LOKET_APPSERVICE__PORT: "0x2710" })).toHaveProperty(["appservice.port"]);
+  });
+
+  it("an environment variable beats a *_file key from the file; both in the file is a problem", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    writeFileSync(join(dir, "hs"), "from-file-123");
+    const { config } = parseConfig({ ...valid, appservice: { ...valid.appservice, hs_token: undefined, hs_token_file: join(dir, "hs") } }, { LOKET_APPSERVICE__HS_TOKEN: "from-env-456" });
+    expect(config.appservice.hs_token).toBe("from-env-456");
+    const both = problemsOf({ ...valid, appservice: { ...valid.appservice, hs_token_file: join(dir, "hs") } });
+    expect(both["appservice.hs_token_file"]).toMatch(/either hs_token or hs_token_file/);
+  });
+
+  it("keeps the appservice user out of the virtual-user namespace", () => {
+    const problems = problemsOf({ ...valid, appservice: { ...valid.appservice, sender_localpart: "loket_bot" } });
+    expect(problems["appservice.sender_localpart"]).toMatch(/user_prefix/);
+  });
+
+  it("redacts the password of a database URL in the start-up log", () => {
+    const { config } = parseConfig({ ...valid, database: { url: "postgres://loket:S3cretPw@db.internal/loket" } });
+    const settings = nonDefaultSettings(config);
+    expect(settings["database.url"]).toBe("postgres://loket:[redacted]@db.internal/loket");
+    expect(JSON.stringify(settings)).not.toContain("S3cretPw");
+  });
+});
