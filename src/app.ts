@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { listen } from "./http/server.ts";
 import { Inbox } from "./inbox/inbox.ts";
 import { watchRecovery } from "./inbox/recovery.ts";
+import { pruneProcessed } from "./inbox/store.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
 import { Homeserver, isTransientMatrixError } from "./matrix/client.ts";
@@ -20,6 +21,8 @@ import { localpartOf } from "./matrix/ids.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface StartOptions {
   logger?: Logger;
@@ -55,7 +58,10 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     },
   });
 
-  const database = await openDatabase(databaseOptions(config));
+  const database = await openDatabase({
+    ...databaseOptions(config),
+    onConnectionError: (err) => { log.warn({ err }, "a database connection broke; it will be replaced"); },
+  });
   // Undone in reverse order on stop, or when start-up fails half-way.
   const teardown: (() => Promise<void>)[] = [() => database.close()];
   let stopping: Promise<void> | undefined;
@@ -151,6 +157,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     readiness.listening = true;
     log.info({ port: http.port, address: config.appservice.bind_address }, "Loket listening");
     tasks.run("homeserver.ping", pingHomeserver);
+    const prune = setInterval(() => {
+      tasks.run("inbox.prune", async () => {
+        const deleted = await pruneProcessed(database, config.database.inbox_retention_days);
+        if (deleted > 0) log.info({ deleted }, "pruned processed transactions from the inbox");
+      });
+    }, PRUNE_INTERVAL_MS);
+    teardown.push(() => { clearInterval(prune); return Promise.resolve(); });
     stopped.signal.addEventListener("abort", () => { readiness.listening = false; });
 
     return {

@@ -57,10 +57,12 @@ const municipality = z.object({
 
 const database = z.object({
   url: z.string().default("")
-    .describe("PostgreSQL connection URL (postgres://user@host/db). Empty: the embedded PGlite store."),
+    .describe("PostgreSQL connection URL (postgres://user@host/db). Empty: the embedded PGlite store, fine for trying Loket; it survives a crash of Loket but not of the machine, so use PostgreSQL in production."),
   data_dir: z.string().default("data/pglite")
     .describe("Directory of the embedded PGlite store, used when url is empty."),
   pool_size: z.number().int().positive().default(10).describe("Maximum PostgreSQL connections."),
+  inbox_retention_days: z.number().int().min(1).default(7)
+    .describe("Days a processed appservice transaction is kept in the inbox (for deduplication and inspection)."),
 });
 
 const logging = z.object({

@@ -20,12 +20,14 @@ export interface DatabaseOptions {
   url: string;
   dataDir: string;
   poolSize: number;
+  /** Told about connections that broke while idle or in use (they are replaced). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url !== "") {
     const { openPostgres } = await import("./postgres.ts");
-    return openPostgres(opts.url, opts.poolSize);
+    return openPostgres(opts.url, opts.poolSize, opts.onConnectionError);
   }
   const { openPglite } = await import("./pglite.ts");
   return openPglite(opts.dataDir);

@@ -28,11 +28,11 @@ export class DatabaseTooNewError extends Error {}
 
 /** Applies pending migrations; returns the versions applied. */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<number[]> {
-  await db.exec("CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)");
   const latest = migrations.length;
   const applied: number[] = [];
   await db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY]);
+    await tx.exec("CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)");
     const rows = await tx.query<{ version: number }>("SELECT version FROM schema_version");
     if (rows.length === 0) await tx.query("INSERT INTO schema_version (version) VALUES (0)");
     const current = rows[0]?.version ?? 0;

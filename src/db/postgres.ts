@@ -3,7 +3,7 @@
 import pg from "pg";
 import { withTimeout, type Database, type Queryable } from "./database.ts";
 
-export function openPostgres(url: string, poolSize: number): Database {
+export function openPostgres(url: string, poolSize: number, onError: (err: Error) => void = () => undefined): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -11,9 +11,10 @@ export function openPostgres(url: string, poolSize: number): Database {
     query_timeout: 30_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client whose connection dies emits 'error' on the pool; without a listener that
-  // would crash the process. The next query simply opens a new connection.
-  pool.on("error", () => undefined);
+  // A client whose connection dies emits 'error' (on the pool while idle, on the client while
+  // checked out); without a listener that would crash the process. The next query simply
+  // opens a new connection.
+  pool.on("error", onError);
 
   const run = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends object>(sql: string, params: unknown[] = []) {
@@ -30,6 +31,7 @@ export function openPostgres(url: string, poolSize: number): Database {
     ...run(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      client.on("error", onError);
       let broken: Error | undefined;
       try {
         await client.query("BEGIN");
@@ -42,6 +44,7 @@ export function openPostgres(url: string, poolSize: number): Database {
         throw err;
       } finally {
         // Passing the error destroys the connection instead of returning it to the pool.
+        client.off("error", onError);
         client.release(broken);
       }
     },

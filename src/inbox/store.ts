@@ -60,3 +60,15 @@ export async function recordFailure(db: Database, txnSeq: number, event: RawEven
     [txnSeq, event.event_id, event.room_id, failure.slice(0, 2000)],
   );
 }
+
+/**
+ * Deletes transactions processed more than `days` ago. Deduplication only needs recent ones
+ * (Synapse retries within minutes); the archive keeps its own records.
+ */
+export async function pruneProcessed(db: Database, days: number): Promise<number> {
+  const rows = await db.query(
+    "DELETE FROM inbox_transactions WHERE processed_at < now() - make_interval(days => $1) RETURNING seq",
+    [days],
+  );
+  return rows.length;
+}

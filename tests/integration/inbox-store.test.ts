@@ -8,7 +8,7 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import { DatabaseTooNewError, loadMigrations, migrate } from "../../src/db/migrate.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
 import { Inbox } from "../../src/inbox/inbox.ts";
-import { storeTransaction } from "../../src/inbox/store.ts";
+import { pruneProcessed, storeTransaction } from "../../src/inbox/store.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
 import { Interrupted } from "../../src/util/retry.ts";
 import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
@@ -125,5 +125,18 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     expect(seen).toEqual(["$c1", "$c2"]);
     const failures = await db.query<{ event_id: string; failure: string }>("SELECT event_id, failure FROM inbox_failures");
     expect(failures).toEqual([{ event_id: "$c1", failure: "greeting: Error: boom" }]);
+  });
+
+  it("prunes transactions processed longer ago than the retention, and nothing pending", async () => {
+    await settle(db);
+    const txn = { events: [ev("$p1", "!r7:hs")], extra: {} };
+    await storeTransaction(db, "p-pending", JSON.stringify(txn), txn);
+    await db.query("UPDATE inbox_transactions SET processed_at = now() - interval '8 days' WHERE processed_at IS NOT NULL");
+    const [before] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
+    expect(before?.n).toBeGreaterThan(0);
+    expect(await pruneProcessed(db, 7)).toBe(before?.n);
+    const left = await db.query<{ txn_id: string }>("SELECT txn_id FROM inbox_transactions");
+    expect(left).toEqual([{ txn_id: "p-pending" }]);
+    expect(await pruneProcessed(db, 7)).toBe(0);
   });
 });

@@ -14,11 +14,13 @@ CREATE TABLE inbox_transactions (
 );
 
 CREATE INDEX inbox_transactions_pending ON inbox_transactions (seq) WHERE processed_at IS NULL;
+CREATE INDEX inbox_transactions_processed ON inbox_transactions (processed_at) WHERE processed_at IS NOT NULL;
 
--- Handlers that failed on an event: kept for operators, never retried automatically.
+-- Handlers that failed for good on an event: kept for operators, never retried automatically,
+-- and kept when the transaction itself is pruned.
 CREATE TABLE inbox_failures (
   id           bigserial   PRIMARY KEY,
-  txn_seq      bigint      NOT NULL REFERENCES inbox_transactions (seq),
+  txn_seq      bigint      NOT NULL,
   event_id     text        NOT NULL,
   room_id      text        NOT NULL,
   failure      text        NOT NULL,
