@@ -1,0 +1,86 @@
+// The servers the intake benchmark measures: Loket (on PostgreSQL or PGlite) and a bare HTTP
+// server that only acknowledges. Each run floods one with the given transaction bodies.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import pg from "pg";
+import { start } from "../src/app.ts";
+import { parseConfig } from "../src/config/load.ts";
+
+export const HS_TOKEN = randomBytes(16).toString("hex");
+
+export interface RunResult {
+  ackSeconds: number;
+  processedSeconds: number;
+}
+
+/** Sends every body with `concurrency` requests in flight; returns seconds until all were acknowledged. */
+export async function flood(baseUrl: string, bodies: string[], concurrency: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const i = next++;
+      const res = await fetch(`${baseUrl}/_matrix/app/v1/transactions/${i}`, {
+        method: "PUT",
+        body: bodies[i],
+        headers: { "content-type": "application/json", authorization: `Bearer ${HS_TOKEN}` },
+      });
+      if (res.status !== 200) throw new Error(`transaction ${i}: HTTP ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return (performance.now() - started) / 1000;
+}
+
+export async function runBare(bodies: string[], concurrency: number): Promise<RunResult> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  const ackSeconds = await flood(`http://127.0.0.1:${port}`, bodies, concurrency);
+  await new Promise<void>((r) => server.close(() => { r(); }));
+  return { ackSeconds, processedSeconds: ackSeconds };
+}
+
+export async function runLoket(store: "postgres" | "pglite", serverUrl: string, bodies: string[], concurrency: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), "loket-bench-"));
+  const dbName = `loket_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  let url = "";
+  if (store === "postgres") {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const u = new URL(serverUrl);
+    u.pathname = `/${dbName}`;
+    url = u.toString();
+  }
+  const { config } = parseConfig({
+    homeserver: { url: "http://127.0.0.1:9", domain: "bench.test" },
+    appservice: { port: 0, as_token: randomBytes(16).toString("hex"), hs_token: HS_TOKEN },
+    database: { url, data_dir: join(dir, "pglite") },
+  });
+  const app = await start(config, { logger: pino({ level: "silent" }) });
+  try {
+    const started = performance.now();
+    const ackSeconds = await flood(app.url, bodies, concurrency);
+    await app.idle();
+    const processedSeconds = (performance.now() - started) / 1000;
+    const [row] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
+    if (row?.n !== bodies.length) throw new Error(`expected ${bodies.length} processed transactions, found ${row?.n ?? 0}`);
+    return { ackSeconds, processedSeconds };
+  } finally {
+    await app.stop();
+    if (store === "postgres") {
+      await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
