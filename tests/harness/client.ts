@@ -1,6 +1,6 @@
 // The real client side of the tests: matrix-js-sdk clients that sync like any Matrix app, and
 // event-driven waits (no sleeps).
-import { ClientEvent, createClient, Direction, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
+import { ClientEvent, createClient, Direction, Preset, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
 import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import type { RunningSynapse } from "../../src/devserver/synapse.ts";
 
@@ -55,4 +55,15 @@ export function waitForEvent(client: MatrixClient, roomId: string, match: (ev: M
 export async function roomMessages(client: MatrixClient, roomId: string): Promise<{ sender: string; type: string; content: Record<string, unknown> }[]> {
   const res = await client.createMessagesRequest(roomId, null, 100, Direction.Forward);
   return res.chunk.map((e) => ({ sender: e.sender, type: e.type, content: e.content }));
+}
+
+/** Opens a direct chat with target, as Element does; returns the room id. */
+export async function openDm(user: TestUser, target: string): Promise<string> {
+  const { room_id } = await user.client.createRoom({ is_direct: true, invite: [target], preset: Preset.TrustedPrivateChat });
+  return room_id;
+}
+
+/** The first m.room.message from sender in roomId. */
+export function waitForMessageFrom(client: MatrixClient, roomId: string, sender: string): Promise<MatrixEvent> {
+  return waitForEvent(client, roomId, (ev) => ev.getSender() === sender && ev.getType() === "m.room.message");
 }

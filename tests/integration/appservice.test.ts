@@ -1,37 +1,21 @@
 // End to end against a real Synapse: a citizen opens a DM with the municipality's bot and is
 // greeted; the appservice API refuses what it must and stores each transaction once.
-import { Preset } from "matrix-js-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { greetingText } from "../../src/conversations/greeting.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
-import { newUser, roomMessages, waitForEvent, type TestUser } from "../harness/client.ts";
+import { newUser, openDm, roomMessages, waitForMessageFrom } from "../harness/client.ts";
 import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
 import { metricValue } from "../harness/wait.ts";
-import { SERVER_NAME, startStack, type Stack } from "../harness/stack.ts";
+import { SERVER_NAME } from "../harness/stack.ts";
+import { useStack } from "../harness/use-stack.ts";
 
-let stack: Stack;
-let citizen: TestUser;
+const fixture = useStack();
 const bot = `@gemeente_testdorp:${SERVER_NAME}`;
 
-beforeAll(async () => {
-  stack = await startStack();
-  citizen = await newUser(stack.synapse, "burger");
-});
-afterEach((ctx) => { if (ctx.task.result?.state === "fail") stack.keepData(); });
-afterAll(async () => {
-  citizen.client.stopClient();
-  await stack.stop();
-});
-
-async function openDm(user: TestUser, target = bot): Promise<string> {
-  const { room_id } = await user.client.createRoom({ is_direct: true, invite: [target], preset: Preset.TrustedPrivateChat });
-  return room_id;
-}
-
-const metricsText = async (): Promise<string> => (await fetch(`${stack.loket.url}/metrics`)).text();
+const metricsText = async (): Promise<string> => (await fetch(`${fixture.stack.loket.url}/metrics`)).text();
 
 const put = (path: string, body: string, token?: string): Promise<Response> =>
-  fetch(`${stack.loket.url}${path}`, {
+  fetch(`${fixture.stack.loket.url}${path}`, {
     method: "PUT",
     body,
     headers: { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
@@ -39,8 +23,9 @@ const put = (path: string, body: string, token?: string): Promise<Response> =>
 
 describe("a citizen opens a DM with the municipality", () => {
   it("the bot joins and greets in Dutch, with the municipality's name", async () => {
-    const roomId = await openDm(citizen);
-    const greeting = await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === bot && ev.getType() === "m.room.message");
+    const { stack, citizen } = fixture;
+    const roomId = await openDm(citizen, bot);
+    const greeting = await waitForMessageFrom(citizen.client, roomId, bot);
     const [municipality] = new Municipalities(stack.config).all;
     if (!municipality) throw new Error("the stack has no municipality");
     const expected = greetingText(municipality);
@@ -55,8 +40,8 @@ describe("a citizen opens a DM with the municipality", () => {
 
   it("the appservice user lists the municipalities when none is the default", async () => {
     const sender = `@loket:${SERVER_NAME}`;
-    const roomId = await openDm(citizen, sender);
-    const reply = await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === sender && ev.getType() === "m.room.message");
+    const roomId = await openDm(fixture.citizen, sender);
+    const reply = await waitForMessageFrom(fixture.citizen.client, roomId, sender);
     expect(reply.getContent().body).toContain(`- Gemeente Testdorp: ${bot}`);
   });
 });
@@ -69,12 +54,12 @@ describe("the transaction endpoint", () => {
     const wrong = await put("/_matrix/app/v1/transactions/t1", '{"events":[]}', "not-the-hs-token");
     expect(wrong.status).toBe(403);
     expect(await wrong.json()).toMatchObject({ errcode: "M_FORBIDDEN" });
-    const legacy = await fetch(`${stack.loket.url}/transactions/t1?access_token=wrong`, { method: "PUT", body: "{}" });
+    const legacy = await fetch(`${fixture.stack.loket.url}/transactions/t1?access_token=wrong`, { method: "PUT", body: "{}" });
     expect(legacy.status).toBe(403);
   });
 
   it("answers bad JSON with 400 M_NOT_JSON and a non-transaction with 400 M_BAD_JSON", async () => {
-    const token = stack.config.appservice.hs_token;
+    const token = fixture.stack.config.appservice.hs_token;
     const bad = await put("/_matrix/app/v1/transactions/bad1", "{not json", token);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ errcode: "M_NOT_JSON" });
@@ -84,15 +69,16 @@ describe("the transaction endpoint", () => {
   });
 
   it("refuses an oversized body with 413", async () => {
-    const big = JSON.stringify({ events: [], pad: "x".repeat(stack.config.appservice.max_body_bytes) });
-    const res = await put("/_matrix/app/v1/transactions/big", big, stack.config.appservice.hs_token);
+    const big = JSON.stringify({ events: [], pad: "x".repeat(fixture.stack.config.appservice.max_body_bytes) });
+    const res = await put("/_matrix/app/v1/transactions/big", big, fixture.stack.config.appservice.hs_token);
     expect(res.status).toBe(413);
   });
 
   it("a replayed transaction is acknowledged but not processed again", async () => {
+    const { stack } = fixture;
     const user = await newUser(stack.synapse, "replay");
-    const roomId = await openDm(user);
-    await waitForEvent(user.client, roomId, (ev) => ev.getSender() === bot && ev.getType() === "m.room.message");
+    const roomId = await openDm(user, bot);
+    await waitForMessageFrom(user.client, roomId, bot);
     await stack.loket.idle();
     // Find the transaction Synapse sent with the invite, and send it again as Synapse's
     // recoverer would: same id, same events, ephemeral data dropped.
@@ -121,7 +107,7 @@ describe("the transaction endpoint", () => {
 describe("the other appservice endpoints", () => {
   // A lower-case scheme on purpose: "bearer" is as good as "Bearer".
   const get = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`${stack.loket.url}${path}`, { ...init, headers: { authorization: `bearer ${stack.config.appservice.hs_token}` } });
+    fetch(`${fixture.stack.loket.url}${path}`, { ...init, headers: { authorization: `bearer ${fixture.stack.config.appservice.hs_token}` } });
 
   it("answers user queries for its bots (creating them) and 404 for anyone else", async () => {
     expect((await get(`/_matrix/app/v1/users/${encodeURIComponent(bot)}`)).status).toBe(200);
@@ -142,11 +128,11 @@ describe("the other appservice endpoints", () => {
     const unknown = await get("/_matrix/app/v1/nonsense");
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ errcode: "M_UNRECOGNIZED" });
-    expect((await fetch(`${stack.loket.url}/nonsense`)).status).toBe(404);
+    expect((await fetch(`${fixture.stack.loket.url}/nonsense`)).status).toBe(404);
   });
 
   it("accepts an empty transaction on the legacy path with the token as query parameter", async () => {
-    const res = await fetch(`${stack.loket.url}/transactions/legacy-1?access_token=${stack.config.appservice.hs_token}`, { method: "PUT", body: '{"events":[]}' });
+    const res = await fetch(`${fixture.stack.loket.url}/transactions/legacy-1?access_token=${fixture.stack.config.appservice.hs_token}`, { method: "PUT", body: '{"events":[]}' });
     expect(res.status).toBe(200);
   });
 
@@ -157,8 +143,8 @@ describe("the other appservice endpoints", () => {
 
 describe("health and metrics", () => {
   it("/live and /ready answer 200 while running", async () => {
-    expect((await fetch(`${stack.loket.url}/live`)).status).toBe(200);
-    const ready = await fetch(`${stack.loket.url}/ready`);
+    expect((await fetch(`${fixture.stack.loket.url}/live`)).status).toBe(200);
+    const ready = await fetch(`${fixture.stack.loket.url}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ready" });
   });

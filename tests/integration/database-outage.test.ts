@@ -2,44 +2,39 @@
 // transaction, /ready turns 503, and after recovery Synapse's retry stores each event once.
 // Always on real PostgreSQL (DATABASE_URL, else the local server), reached through a TCP proxy
 // that the test cuts and restores.
-import { Preset } from "matrix-js-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { newUser, waitForEvent, type TestUser } from "../harness/client.ts";
-import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
-import { SERVER_NAME, startStack, type Stack } from "../harness/stack.ts";
-import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.ts";
+import { describe, expect, it } from "vitest";
+import { openDm, waitForMessageFrom } from "../harness/client.ts";
 import { inboxEvents } from "../harness/inbox.ts";
+import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import { SERVER_NAME } from "../harness/stack.ts";
+import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.ts";
+import { useStack } from "../harness/use-stack.ts";
 import { eventually, metricValue } from "../harness/wait.ts";
 
-let db: TestDatabase;
-let proxy: TcpProxy;
-let stack: Stack;
-let citizen: TestUser;
+let db: TestDatabase | undefined;
+let proxy: TcpProxy | undefined;
 const bot = `@gemeente_testdorp:${SERVER_NAME}`;
 
-beforeAll(async () => {
+const fixture = useStack(async () => {
   db = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
   proxy = await startTcpProxy(db.host, db.port);
   const proxied = new URL(db.url);
   proxied.hostname = "127.0.0.1";
   proxied.port = String(proxy.port);
-  stack = await startStack({ databaseUrl: proxied.toString() });
-  citizen = await newUser(stack.synapse, "burger");
-});
-afterEach((ctx) => { if (ctx.task.result?.state === "fail") stack.keepData(); });
-afterAll(async () => {
-  citizen.client.stopClient();
-  await stack.stop();
-  await proxy.close();
-  await db.drop();
+  return { databaseUrl: proxied.toString() };
+}, async () => {
+  await proxy?.close();
+  await db?.drop();
 });
 
-const metrics = async (): Promise<string> => (await fetch(`${stack.loket.url}/metrics`)).text();
+const metrics = async (): Promise<string> => (await fetch(`${fixture.stack.loket.url}/metrics`)).text();
 
 describe("database outage", () => {
   it("answers 5xx while the database is gone and stores the retried events exactly once", async () => {
-    const { room_id: roomId } = await citizen.client.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat });
-    await waitForEvent(citizen.client, roomId, (ev) => ev.getSender() === bot);
+    const { stack, citizen } = fixture;
+    if (!proxy) throw new Error("no proxy");
+    const roomId = await openDm(citizen, bot);
+    await waitForMessageFrom(citizen.client, roomId, bot);
     await stack.loket.idle();
 
     await proxy.cut();
