@@ -7,6 +7,7 @@ const SDK_CHATTER = /^\[MatrixRTCSession|^Stopping queue|^Got remote echo|^setti
 export default defineConfig({
   test: {
     onConsoleLog: (log) => !SDK_CHATTER.test(log),
+    reporters: ["default", "./tests/harness/summary-reporter.ts"],
     projects: [
       {
         test: { name: "unit", include: ["tests/unit/**/*.test.ts"] },
