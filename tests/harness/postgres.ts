@@ -9,6 +9,8 @@ export interface TestDatabase {
   url: string;
   host: string;
   port: number;
+  user: string;
+  name: string;
   drop(): Promise<void>;
 }
 
@@ -16,12 +18,14 @@ export function postgresServerUrl(): string | undefined {
   return process.env.DATABASE_URL;
 }
 
-export async function createTestDatabase(serverUrl: string): Promise<TestDatabase> {
-  const name = `loket_test_${randomBytes(6).toString("hex")}`;
+/** A fresh database; Synapse's must be UTF8 with C collation (`forSynapse`). */
+export async function createTestDatabase(serverUrl: string, opts: { forSynapse?: boolean } = {}): Promise<TestDatabase> {
+  const name = `${opts.forSynapse ? "synapse" : "loket"}_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    const locale = opts.forSynapse ? " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" : "";
+    await admin.query(`CREATE DATABASE ${name}${locale}`);
   } finally {
     await admin.end();
   }
@@ -31,6 +35,8 @@ export async function createTestDatabase(serverUrl: string): Promise<TestDatabas
     url: url.toString(),
     host: url.hostname,
     port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username) || "postgres",
+    name,
     async drop() {
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();

@@ -43,9 +43,12 @@ export const TEST_MUNICIPALITY = { id: "test", name: "Gemeente Testdorp", bot_lo
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), "loket-it-"));
   const [synapsePort, loketPort] = [await freePort(), await freePort()];
+  // With DATABASE_URL, Loket and Synapse both run on PostgreSQL, as in production.
   let db: TestDatabase | undefined;
+  let synapseDb: TestDatabase | undefined;
   const serverUrl = postgresServerUrl();
   if (opts.databaseUrl === undefined && serverUrl !== undefined) db = await createTestDatabase(serverUrl);
+  if (serverUrl !== undefined) synapseDb = await createTestDatabase(serverUrl, { forSynapse: true });
 
   const { config } = parseConfig({
     homeserver: { url: `http://127.0.0.1:${synapsePort}`, domain: SERVER_NAME },
@@ -69,6 +72,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     serverName: SERVER_NAME,
     port: synapsePort,
     appserviceConfigFiles: [registrationFile],
+    postgres: synapseDb && { host: synapseDb.host, port: synapseDb.port, user: synapseDb.user, database: synapseDb.name },
   });
 
   const logger = pino({ level: "debug" }, pino.destination({ dest: config.logging.file, sync: true }));
@@ -101,6 +105,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       loket = undefined;
       await synapse.stop();
       await db?.drop();
+      await synapseDb?.drop();
       if (keep) console.warn(`[harness] kept Synapse and Loket logs in ${dataDir}`);
       else rmSync(dataDir, { recursive: true, force: true });
     },
