@@ -4,7 +4,7 @@ import { ClientEvent, createClient, Direction, Preset, RoomEvent, SyncState, typ
 import type { Logger } from "matrix-js-sdk/lib/logger.js";
 import type { RunningSynapse } from "../../src/devserver/synapse.ts";
 
-const quiet: Logger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, getChild: () => quiet };
+export const quiet: Logger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, getChild: () => quiet };
 
 export interface TestUser {
   userId: string;
@@ -18,12 +18,17 @@ export async function newUser(synapse: RunningSynapse, prefix: string): Promise<
   const localpart = `${prefix}${Date.now().toString(36)}${counter++}`;
   const reg = await synapse.registerUser(localpart, "test-password-1");
   const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger: quiet });
+  await startSyncing(client);
+  return { userId: reg.userId, client };
+}
+
+/** Starts the client's sync loop and resolves once the first sync is in. */
+export async function startSyncing(client: MatrixClient): Promise<void> {
   const synced = new Promise<void>((resolve) => {
     client.on(ClientEvent.Sync, (state: SyncState) => { if (state === SyncState.Prepared) resolve(); });
   });
   await client.startClient({ initialSyncLimit: 20 });
   await synced;
-  return { userId: reg.userId, client };
 }
 
 /** Resolves with the first event in roomId that matches, already received or still to come. */

@@ -1,0 +1,57 @@
+// `loket demo` as a newcomer runs it: it prints a homeserver URL and logins; a Matrix client
+// logs in with them, opens a DM with the municipality and is greeted; Ctrl-C stops it.
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { createClient, Preset } from "matrix-js-sdk";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/devserver/ports.ts";
+import { REPO_ROOT } from "../harness/paths.ts";
+import { quiet, startSyncing, waitForMessageFrom } from "../harness/client.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "loket-demo-"));
+let demo: ChildProcessByStdio<null, Readable, Readable> | undefined;
+afterAll(() => {
+  demo?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("loket demo", () => {
+  it("prints logins that a client can use to get the greeting, and stops on Ctrl-C", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "demo", "--port", String(port), "--dir", join(dir, "demo")], { stdio: ["ignore", "pipe", "pipe"] });
+    demo = child;
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("Press Ctrl-C to stop.")) resolve();
+      });
+      child.stderr.on("data", (chunk: Buffer) => { out += chunk.toString(); });
+      child.on("exit", (code) => { reject(new Error(`demo exited with ${code}:\n${out}`)); });
+    });
+
+    const baseUrl = /Homeserver URL\s+(\S+)/.exec(out)?.[1];
+    const [, citizen, password] = /Citizen login\s+(\S+)\s+password: (\S+)/.exec(out) ?? [];
+    const bot = /bot (@\S+)/.exec(out)?.[1];
+    expect(baseUrl).toBe(`http://127.0.0.1:${port}`);
+    expect(out).toMatch(/Staff login\s+@medewerker:localhost\s+password: \S+/);
+    if (!baseUrl || !citizen || !password || !bot) throw new Error(`unexpected demo output:\n${out}`);
+
+    const client = createClient({ baseUrl, logger: quiet });
+    const login = await client.loginRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: citizen }, password });
+    const me = createClient({ baseUrl, accessToken: login.access_token, userId: login.user_id, deviceId: login.device_id, logger: quiet });
+    await startSyncing(me);
+    const { room_id: roomId } = await me.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat });
+    const greeting = await waitForMessageFrom(me, roomId, bot);
+    expect(greeting.getContent().body).toMatch(/^Welkom bij Gemeente Voorbeeld\./);
+    me.stopClient();
+
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    demo = undefined;
+  });
+});
