@@ -1,5 +1,7 @@
 // First contact: a citizen invites a municipality's bot to a DM; the bot joins and greets.
 // The appservice's own user does the same for the default municipality, or lists them all.
+// Invites to other rooms are accepted from the municipality's staff only, and declined
+// otherwise, so that nobody can pull a government bot into rooms of their choosing.
 import type { Capability } from "../core/capability.ts";
 import { t, type Language } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
@@ -24,10 +26,19 @@ export function greetingCapability(municipalities: Municipalities, hs: Homeserve
       if (ev.membership !== "invite" || !municipalities.isOwnBot(ev.target)) return;
       const isSender = ev.target === municipalities.senderUserId;
       const bot = hs.intent(ev.target, isSender);
-      await bot.join(ev.roomId);
-      log.info({ roomId: ev.roomId, bot: ev.target, direct: ev.isDirect }, "joined room on invite");
-      if (!ev.isDirect) return;
       const m = isSender ? municipalities.defaultMunicipality : municipalities.byBotUserId(ev.target);
+      if (!ev.isDirect) {
+        if (!isSender && m?.staff.has(ev.sender)) {
+          await bot.join(ev.roomId);
+          log.info({ roomId: ev.roomId, bot: ev.target, inviter: ev.sender }, "joined a staff room on invite");
+        } else {
+          await bot.leave(ev.roomId);
+          log.info({ roomId: ev.roomId, bot: ev.target, inviter: ev.sender }, "declined an invite to a room that is not a DM");
+        }
+        return;
+      }
+      await bot.join(ev.roomId);
+      log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
       const text = m ? greetingText(m) : directoryText(municipalities.all);
       await bot.sendNotice(ev.roomId, text, `greeting:${ev.eventId}`);
     },

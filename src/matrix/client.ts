@@ -62,6 +62,11 @@ export class BotIntent {
     await this.client.joinRoom(roomId);
   }
 
+  /** Leaves a room, or declines an invite to it. */
+  async leave(roomId: RoomId): Promise<void> {
+    await this.client.leave(roomId);
+  }
+
   async setDisplayName(name: string): Promise<void> {
     await this.client.setDisplayName(name);
   }

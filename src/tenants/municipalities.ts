@@ -7,6 +7,8 @@ export interface Municipality {
   readonly name: string;
   readonly botUserId: UserId;
   readonly config: MunicipalityConfig;
+  /** Staff of the municipality: its own staff list and every department's. */
+  readonly staff: ReadonlySet<string>;
 }
 
 export class Municipalities {
@@ -22,6 +24,7 @@ export class Municipalities {
       name: m.name,
       botUserId: userId(m.bot_localpart, domain),
       config: m,
+      staff: new Set([...m.staff, ...m.departments.flatMap((d) => d.staff)]),
     }));
     this.byBot = new Map(this.all.map((m) => [m.botUserId, m]));
     this.senderUserId = userId(config.appservice.sender_localpart, domain);

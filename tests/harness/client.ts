@@ -13,9 +13,9 @@ export interface TestUser {
 
 let counter = 0;
 
-/** Registers a fresh user and starts a syncing client for it. */
-export async function newUser(synapse: RunningSynapse, prefix: string): Promise<TestUser> {
-  const localpart = `${prefix}${Date.now().toString(36)}${counter++}`;
+/** Registers a fresh user (prefix plus a unique suffix, or exactly `localpart`) with a syncing client. */
+export async function newUser(synapse: RunningSynapse, prefix: string, opts: { exact?: boolean } = {}): Promise<TestUser> {
+  const localpart = opts.exact ? prefix : `${prefix}${Date.now().toString(36)}${counter++}`;
   const reg = await synapse.registerUser(localpart, "test-password-1");
   const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger: quiet });
   await startSyncing(client);

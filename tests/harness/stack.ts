@@ -38,7 +38,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export const TEST_MUNICIPALITY = { id: "test", name: "Gemeente Testdorp", bot_localpart: "gemeente_testdorp" };
+/** The municipality of the test stacks; `medewerker` (register it with that exact name) is its staff. */
+export const TEST_MUNICIPALITY = {
+  id: "test",
+  name: "Gemeente Testdorp",
+  bot_localpart: "gemeente_testdorp",
+  departments: [{ id: "burgerzaken", name: "Burgerzaken", staff: [`@medewerker:loket.test`] }],
+};
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), "loket-it-"));

@@ -1,9 +1,10 @@
 // End to end against a real Synapse: a citizen opens a DM with the municipality's bot and is
 // greeted; the appservice API refuses what it must and stores each transaction once.
+import { Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import { greetingText } from "../../src/conversations/greeting.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
-import { newUser, openDm, roomMessages, waitForMessageFrom } from "../harness/client.ts";
+import { newUser, openDm, roomMessages, waitForEvent, waitForMessageFrom, type TestUser } from "../harness/client.ts";
 import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
 import { metricValue } from "../harness/wait.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
@@ -43,6 +44,27 @@ describe("a citizen opens a DM with the municipality", () => {
     const roomId = await openDm(fixture.citizen, sender);
     const reply = await waitForMessageFrom(fixture.citizen.client, roomId, sender);
     expect(reply.getContent().body).toContain(`- Gemeente Testdorp: ${bot}`);
+  });
+});
+
+describe("invites to rooms that are not DMs", () => {
+  const membershipOf = (user: TestUser, roomId: string, membership: string) =>
+    waitForEvent(user.client, roomId, (ev) => ev.getType() === "m.room.member" && ev.getStateKey() === bot && ev.getContent().membership === membership);
+
+  it("are declined when they come from someone who is not staff", async () => {
+    const { room_id: roomId } = await fixture.citizen.client.createRoom({ invite: [bot], preset: Preset.PrivateChat, name: "Buurtgroep" });
+    const left = await membershipOf(fixture.citizen, roomId, "leave");
+    expect(left.getSender()).toBe(bot);
+  });
+
+  it("are accepted from the municipality's staff, without a greeting", async () => {
+    const staff = await newUser(fixture.stack.synapse, "medewerker", { exact: true });
+    const { room_id: roomId } = await staff.client.createRoom({ invite: [bot], preset: Preset.PrivateChat, name: "Team Burgerzaken" });
+    await membershipOf(staff, roomId, "join");
+    await fixture.stack.loket.idle();
+    const messages = (await roomMessages(staff.client, roomId)).filter((m) => m.sender === bot && m.type === "m.room.message");
+    expect(messages).toEqual([]);
+    staff.client.stopClient();
   });
 });
 
