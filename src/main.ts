@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
+import { UsageError } from "./cli/errors.ts";
 import { renderSampleConfig } from "./config/sample.ts";
 
 const USAGE = `Usage: loket <command> [options]
@@ -18,7 +19,6 @@ Commands:
 
 -c defaults to $LOKET_CONFIG, then config/config.yaml.`;
 
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -71,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "demo": {
       const { runDemo } = await import("./cli/demo.ts");
-      return runDemo({ port: values.port === undefined ? 8008 : Number(values.port), dir: values.dir ?? ".loket-demo" });
+      const port = values.port === undefined ? 8008 : Number(values.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, not '${values.port ?? ""}'`);
+      return runDemo({ port, dir: values.dir ?? ".loket-demo" });
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -1,18 +1,19 @@
 // `loket demo`: from a fresh clone to a working system. Starts a local Synapse (the test
 // harness's), writes a demo config with one example municipality, starts Loket on the embedded
 // store, registers a demo citizen and a demo staff login, and runs until Ctrl-C. A second run
-// reuses the same directory, so logins and conversations survive.
+// reuses the same directory (and tokens), so logins and conversations survive.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { start } from "../app.ts";
 import { loadConfigFile } from "../config/load.ts";
-import { freePort } from "../devserver/ports.ts";
+import { freePort, portIsFree } from "../devserver/ports.ts";
 import { startSynapse } from "../devserver/synapse.ts";
 import { createLogger } from "../logging.ts";
 import { buildRegistration } from "../matrix/registration.ts";
+import { UsageError } from "./errors.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER_NAME = "localhost";
@@ -26,15 +27,22 @@ export interface DemoOptions {
   dir: string;
 }
 
+interface Previous {
+  appservice?: { port?: number; as_token?: string; hs_token?: string };
+}
+
+/** (Re)writes the demo config for this port, keeping the tokens and Loket's port of a previous run. */
 async function writeDemoConfig(file: string, dir: string, port: number): Promise<void> {
-  const loketPort = await freePort();
+  const previous = (existsSync(file) ? YAML.parse(readFileSync(file, "utf8")) : {}) as Previous;
+  const before = previous.appservice?.port;
+  const loketPort = before !== undefined && before !== port && (await portIsFree(before)) ? before : await freePort();
   const config = {
     homeserver: { url: `http://127.0.0.1:${port}`, domain: SERVER_NAME },
     appservice: {
       port: loketPort,
       public_url: `http://127.0.0.1:${loketPort}`,
-      as_token: randomBytes(24).toString("hex"),
-      hs_token: randomBytes(24).toString("hex"),
+      as_token: previous.appservice?.as_token ?? randomBytes(24).toString("hex"),
+      hs_token: previous.appservice?.hs_token ?? randomBytes(24).toString("hex"),
     },
     database: { data_dir: join(dir, "pglite") },
     municipalities: [{
@@ -51,8 +59,11 @@ async function writeDemoConfig(file: string, dir: string, port: number): Promise
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
+  if (!(await portIsFree(opts.port))) {
+    throw new UsageError(`port ${opts.port} is in use (another homeserver, or a demo still running?); choose another with --port`);
+  }
   const configFile = join(dir, "config.yaml");
-  if (!existsSync(configFile)) await writeDemoConfig(configFile, dir, opts.port);
+  await writeDemoConfig(configFile, dir, opts.port);
   const { config } = loadConfigFile(configFile);
   const registrationFile = join(dir, "registration.yaml");
   writeFileSync(registrationFile, YAML.stringify(buildRegistration(config)), { mode: 0o600 });
@@ -62,7 +73,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     venvDir: join(REPO, ".cache", "synapse-venv"),
     dataDir: join(dir, "synapse"),
     serverName: SERVER_NAME,
-    port: new URL(config.homeserver.url).port === "" ? opts.port : Number(new URL(config.homeserver.url).port),
+    port: opts.port,
     appserviceConfigFiles: [registrationFile],
     log: (msg) => { console.log(`  ${msg}`); },
   });

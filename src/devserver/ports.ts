@@ -21,3 +21,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** True when nothing listens on 127.0.0.1:port (and we may bind it). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => { resolve(false); });
+    server.listen(port, "127.0.0.1", () => {
+      server.close(() => { resolve(true); });
+    });
+  });
+}
