@@ -30,6 +30,8 @@ export interface StartOptions {
   retryMs?: number;
   /** Events waiting in memory before new transactions are refused (default 10 000). */
   maxPendingEvents?: number;
+  /** How long an event's handler is retried before its failure counts (default 15 min). */
+  giveUpAfterMs?: number;
 }
 
 export interface LoketApp {
@@ -52,6 +54,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     signal: stopped.signal,
     firstDelayMs: opts.retryMs ?? 1_000,
     maxDelayMs: 60_000,
+    // Long enough to ride out a homeserver restart; short enough that one stuck room does not
+    // hold its transaction (and the memory limit) for ever.
+    giveUpAfterMs: opts.giveUpAfterMs ?? 15 * 60_000,
     onRetry: (err: unknown, attempt: number, delayMs: number) => {
       metrics.retries.inc({ capability });
       log.warn({ err, capability, attempt, delayMs }, "homeserver call failed for a passing reason; retrying");
@@ -62,12 +67,16 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     ...databaseOptions(config),
     onConnectionError: (err) => { log.warn({ err }, "a database connection broke; it will be replaced"); },
   });
+  const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log });
   // Undone in reverse order on stop, or when start-up fails half-way.
   const teardown: (() => Promise<void>)[] = [() => database.close()];
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> => {
     stopping ??= (async () => {
+      // First end the waiting: retries stop, and calls to a slow homeserver are cut short (their
+      // events stay pending for the next start). Transactions in flight only need the database.
       stopped.abort();
+      homeserver.abortAll();
       for (const step of [...teardown].reverse()) await step();
     })();
     return stopping;
@@ -77,7 +86,6 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const applied = await migrate(database);
     log.info({ store: database.kind, applied }, "database ready");
 
-    const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log });
     const municipalities = new Municipalities(config);
     const capabilities = createCapabilities({ municipalities, homeserver, log });
     const inbox = new Inbox(database, async (raw) => {
@@ -98,7 +106,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     for (const cap of capabilities) {
       if (!cap.start) continue;
       const startCap = cap.start.bind(cap);
-      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true }).catch(() => undefined));
+      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
     }
 
     const pingHomeserver = async (): Promise<void> => {
@@ -157,13 +165,15 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     readiness.listening = true;
     log.info({ port: http.port, address: config.appservice.bind_address }, "Loket listening");
     tasks.run("homeserver.ping", pingHomeserver);
-    const prune = setInterval(() => {
+    const prune = (): void => {
       tasks.run("inbox.prune", async () => {
         const deleted = await pruneProcessed(database, config.database.inbox_retention_days);
         if (deleted > 0) log.info({ deleted }, "pruned processed transactions from the inbox");
       });
-    }, PRUNE_INTERVAL_MS);
-    teardown.push(() => { clearInterval(prune); return Promise.resolve(); });
+    };
+    prune();
+    const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+    teardown.push(() => { clearInterval(pruneTimer); return Promise.resolve(); });
     stopped.signal.addEventListener("abort", () => { readiness.listening = false; });
 
     return {

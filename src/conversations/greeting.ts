@@ -1,7 +1,9 @@
 // First contact: a citizen invites a municipality's bot to a DM; the bot joins and greets.
 // The appservice's own user does the same for the default municipality, or lists them all.
 // Invites to other rooms are accepted from the municipality's staff only, and declined
-// otherwise, so that nobody can pull a government bot into rooms of their choosing.
+// otherwise, so that nobody can pull a government bot into rooms of their choosing. The
+// inviter's is_direct flag is only a claim: a public room, or one with anybody else joined or
+// invited, is no direct chat, and the bot leaves it again.
 import type { Capability } from "../core/capability.ts";
 import { t, type Language } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
@@ -27,7 +29,8 @@ export function greetingCapability(municipalities: Municipalities, hs: Homeserve
       const isSender = ev.target === municipalities.senderUserId;
       const bot = hs.intent(ev.target, isSender);
       const m = isSender ? municipalities.defaultMunicipality : municipalities.byBotUserId(ev.target);
-      if (!ev.isDirect) {
+      const claimsDm = ev.isDirect && ev.inviteJoinRule !== "public";
+      if (!claimsDm) {
         if (!isSender && m?.staff.has(ev.sender)) {
           await bot.join(ev.roomId);
           log.info({ roomId: ev.roomId, bot: ev.target, inviter: ev.sender }, "joined a staff room on invite");
@@ -38,6 +41,12 @@ export function greetingCapability(municipalities: Municipalities, hs: Homeserve
         return;
       }
       await bot.join(ev.roomId);
+      const others = (await bot.members(ev.roomId)).filter((u) => u !== ev.target && u !== ev.sender);
+      if (others.length > 0) {
+        await bot.leave(ev.roomId);
+        log.info({ roomId: ev.roomId, bot: ev.target, inviter: ev.sender }, "left a room marked as a DM that has other members");
+        return;
+      }
       log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
       const text = m ? greetingText(m) : directoryText(municipalities.all);
       await bot.sendNotice(ev.roomId, text, `greeting:${ev.eventId}`);

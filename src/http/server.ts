@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 
 export interface Listener {
   port: number;
-  /** Stops taking connections and resolves once every request in flight has been answered. */
-  close(): Promise<void>;
+  /**
+   * Stops taking connections and resolves once every request in flight has been answered, or
+   * after graceMs, when the connections still open are cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function listen(handler: RequestListener, port: number, host: string): Promise<Listener> {
@@ -31,12 +34,19 @@ export async function listen(handler: RequestListener, port: number, host: strin
   });
   return {
     port: (server.address() as AddressInfo).port,
-    async close() {
+    async close(graceMs = 10_000) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
       for (const res of inFlight) res.shouldKeepAlive = false;
       server.closeIdleConnections();
-      if (inFlight.size > 0) await new Promise<void>((resolve) => { drained = resolve; });
+      if (inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          timer = setTimeout(resolve, graceMs);
+        });
+        clearTimeout(timer);
+      }
       server.closeAllConnections();
       await closed;
     },

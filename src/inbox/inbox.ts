@@ -22,8 +22,13 @@ export const DEFAULT_MAX_PENDING_EVENTS = 10_000;
 
 export class Inbox {
   private readonly queues: RoomQueues;
-  /** Transactions scheduled and not yet finished, by seq. */
+  /** Transactions scheduled and not yet recorded as finished, by seq. */
   private readonly scheduledTxns = new Set<number>();
+  /**
+   * Transactions finished lately. A retry that read "pending" just before the processed mark
+   * was written must not schedule them again.
+   */
+  private readonly finishedRecently = new Set<number>();
   private pendingEvents = 0;
   private done: number[] = [];
   private scheduled: Promise<void> | undefined;
@@ -53,7 +58,7 @@ export class Inbox {
     const stored = await storeTransaction(this.db, txnId, body, txn);
     if (!stored.isNew) {
       // Stored by an earlier attempt whose answer failed: make sure it is being processed.
-      if (stored.pending && !this.scheduledTxns.has(stored.seq)) this.schedule(stored);
+      if (stored.pending && !this.scheduledTxns.has(stored.seq) && !this.finishedRecently.has(stored.seq)) this.schedule(stored);
       return "duplicate";
     }
     for (const ev of stored.events) this.metrics.events.inc({ type: eventTypeLabel(ev.type) });
@@ -124,7 +129,15 @@ export class Inbox {
     if (batch.length === 0) return;
     try {
       await markProcessed(this.db, batch);
-      for (const seq of batch) this.scheduledTxns.delete(seq);
+      for (const seq of batch) {
+        this.scheduledTxns.delete(seq);
+        this.finishedRecently.add(seq);
+      }
+      // Sets iterate in insertion order: forget the oldest beyond a few thousand.
+      for (const seq of this.finishedRecently) {
+        if (this.finishedRecently.size <= 5_000) break;
+        this.finishedRecently.delete(seq);
+      }
     } catch (err) {
       // Keep them for the next flush. After a crash they are processed again (at least once).
       this.done.push(...batch);

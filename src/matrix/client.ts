@@ -31,12 +31,17 @@ export interface PingResult {
   error?: string;
 }
 
-/** True for failures that may pass: the homeserver unreachable, overloaded or rate limiting. */
+/**
+ * True for failures that may pass: the homeserver unreachable, slow, overloaded or rate
+ * limiting. Not 502/504: Synapse answers those when another server fails (a remote join), which
+ * retrying from here does not mend.
+ */
 export function isTransientMatrixError(err: unknown): boolean {
   if (err instanceof ConnectionError) return true;
+  if (err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError")) return true;
   if (err instanceof MatrixError) {
     const status = err.httpStatus ?? 0;
-    return status >= 500 || status === 429 || err.errcode === "M_LIMIT_EXCEEDED";
+    return status === 500 || status === 503 || status === 429 || err.errcode === "M_LIMIT_EXCEEDED";
   }
   return err instanceof TypeError && err.message.includes("fetch failed");
 }
@@ -58,6 +63,11 @@ export class BotIntent {
     });
   }
 
+  /** Cuts short every request of this client that is under way (at shutdown). */
+  abort(): void {
+    this.client.http.abort();
+  }
+
   async join(roomId: RoomId): Promise<void> {
     await this.client.joinRoom(roomId);
   }
@@ -65,6 +75,15 @@ export class BotIntent {
   /** Leaves a room, or declines an invite to it. */
   async leave(roomId: RoomId): Promise<void> {
     await this.client.leave(roomId);
+  }
+
+  /** The users joined to or invited into a room (the bot must be in it). */
+  async members(roomId: RoomId): Promise<string[]> {
+    const res = await this.client.members(roomId, undefined, "leave");
+    const chunk = (res as unknown as { chunk?: { state_key?: string; content?: { membership?: string } }[] }).chunk ?? [];
+    return chunk
+      .filter((ev) => ev.content?.membership === "join" || ev.content?.membership === "invite")
+      .map((ev) => ev.state_key ?? "");
   }
 
   async setDisplayName(name: string): Promise<void> {
@@ -101,6 +120,12 @@ export class Homeserver {
       this.intents.set(userId, intent);
     }
     return intent;
+  }
+
+  /** Cuts short every request under way, so that a stop does not wait for a slow homeserver. */
+  abortAll(): void {
+    this.sender.http.abort();
+    for (const intent of this.intents.values()) intent.abort();
   }
 
   /** Registers a user in the appservice's namespace; an existing user is fine. */

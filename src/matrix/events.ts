@@ -45,7 +45,10 @@ export interface MembershipEvent extends Base {
   kind: "membership";
   target: UserId;
   membership: string;
+  /** The inviter's claim (content.is_direct) that this is a direct chat. */
   isDirect: boolean;
+  /** For invites: the room's join rule from the stripped state the homeserver sends along. */
+  inviteJoinRule?: string;
 }
 
 export interface MessageEvent extends Base {
@@ -77,10 +80,22 @@ export function decodeEvent(raw: RawEvent): RoomEvent {
       target: raw.state_key,
       membership: typeof content.membership === "string" ? content.membership : "",
       isDirect: content.is_direct === true,
+      inviteJoinRule: inviteJoinRule(raw),
     };
   }
   if (raw.type === "m.room.message" && typeof content.msgtype === "string") {
     return { ...base, kind: "message", msgtype: content.msgtype, body: typeof content.body === "string" ? content.body : "" };
   }
   return { ...base, kind: "other" };
+}
+
+function inviteJoinRule(raw: RawEvent): string | undefined {
+  const unsigned = isObject(raw.unsigned) ? raw.unsigned : {};
+  const state = Array.isArray(unsigned.invite_room_state) ? (unsigned.invite_room_state as unknown[]) : [];
+  for (const ev of state) {
+    if (isObject(ev) && ev.type === "m.room.join_rules" && isObject(ev.content) && typeof ev.content.join_rule === "string") {
+      return ev.content.join_rule;
+    }
+  }
+  return undefined;
 }

@@ -14,17 +14,23 @@ export interface RetryPolicy {
   signal: AbortSignal;
   firstDelayMs: number;
   maxDelayMs: number;
+  /** Give up (and throw the last error) once this much time has passed; default: never. */
+  giveUpAfterMs?: number;
   onRetry?(err: unknown, attempt: number, delayMs: number): void;
 }
 
 export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   let delay = policy.firstDelayMs;
+  const deadline = Date.now() + (policy.giveUpAfterMs ?? Infinity);
+  const stopping = (): boolean => policy.signal.aborted;
   for (let attempt = 1; ; attempt++) {
-    if (policy.signal.aborted) throw new Interrupted();
+    if (stopping()) throw new Interrupted();
     try {
       return await fn();
     } catch (err) {
-      if (!policy.isTransient(err)) throw err;
+      // A call cut short by the stop is not a failure of the work.
+      if (stopping()) throw new Interrupted();
+      if (!policy.isTransient(err) || Date.now() + delay > deadline) throw err;
       policy.onRetry?.(err, attempt, delay);
       try {
         await sleep(delay, undefined, { signal: policy.signal });

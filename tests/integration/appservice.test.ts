@@ -57,6 +57,24 @@ describe("invites to rooms that are not DMs", () => {
     expect(left.getSender()).toBe(bot);
   });
 
+  it("are not taken for a DM because the inviter says so: a room with others in it is left again", async () => {
+    const other = await newUser(fixture.stack.synapse, "buurman");
+    const { room_id: roomId } = await fixture.citizen.client.createRoom({ is_direct: true, invite: [other.userId, bot], preset: Preset.TrustedPrivateChat });
+    await membershipOf(fixture.citizen, roomId, "join");
+    const left = await membershipOf(fixture.citizen, roomId, "leave");
+    expect(left.getSender()).toBe(bot);
+    await fixture.stack.loket.idle();
+    const greetings = (await roomMessages(fixture.citizen.client, roomId)).filter((m) => m.sender === bot && m.type === "m.room.message");
+    expect(greetings).toEqual([]);
+    other.client.stopClient();
+  });
+
+  it("are declined for a public room even when marked as a DM", async () => {
+    const { room_id: roomId } = await fixture.citizen.client.createRoom({ is_direct: true, invite: [bot], preset: Preset.PublicChat });
+    const left = await membershipOf(fixture.citizen, roomId, "leave");
+    expect(left.getSender()).toBe(bot);
+  });
+
   it("are accepted from the municipality's staff, without a greeting", async () => {
     const staff = await newUser(fixture.stack.synapse, "medewerker", { exact: true });
     const { room_id: roomId } = await staff.client.createRoom({ invite: [bot], preset: Preset.PrivateChat, name: "Team Burgerzaken" });
