@@ -102,14 +102,21 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, problems: ConfigProblem[],
       warnings.push(`${name}: no such configuration key, ignored`);
       continue;
     }
+    if (isFile && env[name.slice(0, -5)] !== undefined) {
+      problems.push({ path: segments.join("."), message: `set either ${name.slice(0, -5)} or ${name}, not both` });
+      continue;
+    }
     const converted = isFile ? value : convertEnv(value, leafKind(schema));
     if (converted instanceof Error) {
       problems.push({ path: segments.join("."), message: `${name}: ${converted.message}` });
       continue;
     }
     setPath(tree, segments, converted);
-    // The environment wins over the file: a variable for `x` overrides `x_file` from YAML.
-    if (!isFile) setPath(tree, [...segments.slice(0, -1), `${segments[last] ?? ""}_file`], undefined);
+    // The environment wins over the file: a variable for `x` (or `x_file`) replaces both `x`
+    // and `x_file` from the YAML.
+    const key = segments[last] ?? "";
+    const other = isFile ? key.slice(0, -5) : `${key}_file`;
+    setPath(tree, [...segments.slice(0, -1), other], undefined);
   }
 }
 

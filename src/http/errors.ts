@@ -24,6 +24,8 @@ function fromBodyParser(err: BodyParserError): MatrixHttpError | undefined {
   if (err.type === "encoding.unsupported" || err.type === "charset.unsupported") {
     return new MatrixHttpError(415, "M_UNKNOWN", "unsupported encoding");
   }
+  // Express itself marks client mistakes it finds (a malformed %-escape in the path) as 400.
+  if (err.status === 400) return new MatrixHttpError(400, "M_INVALID_PARAM", "malformed request");
   return undefined;
 }
 

@@ -22,8 +22,8 @@ export interface AppserviceHandlers {
 }
 
 function tokenOf(req: Request): string | undefined {
-  const [scheme, value] = (req.get("authorization") ?? "").split(" ", 2);
-  if (scheme?.toLowerCase() === "bearer" && value) return value.trim();
+  const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
+  if (bearer?.[1]) return bearer[1];
   const query = req.query.access_token;
   return typeof query === "string" ? query : undefined;
 }
@@ -103,7 +103,8 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
   const notFound = (): never => {
     throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
   };
-  const wrongMethod = (): never => {
+  const wrongMethod = (allow: string): RequestHandler => (_req, res) => {
+    res.set("Allow", allow);
     throw new MatrixHttpError(405, "M_UNRECOGNIZED", "method not allowed on this endpoint");
   };
 
@@ -113,10 +114,11 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
     router.put(`${prefix}/transactions/:txnId`, auth, raw, transaction);
     router.get(`${prefix}/users/*userId`, auth, users);
     router.get(`${prefix}/rooms/*alias`, auth, rooms);
-    router.all([`${prefix}/transactions/:txnId`, `${prefix}/users/*userId`, `${prefix}/rooms/*alias`], auth, wrongMethod);
+    router.all(`${prefix}/transactions/:txnId`, auth, wrongMethod("PUT"));
+    router.all([`${prefix}/users/*userId`, `${prefix}/rooms/*alias`], auth, wrongMethod("GET"));
   }
   router.post("/_matrix/app/v1/ping", auth, json, ping);
-  router.all("/_matrix/app/v1/ping", auth, wrongMethod);
+  router.all("/_matrix/app/v1/ping", auth, wrongMethod("POST"));
   // Third-party protocol lookups: Loket offers none.
   router.get("/_matrix/app/v1/thirdparty/*path", auth, notFound);
   router.use("/_matrix", auth, notFound);

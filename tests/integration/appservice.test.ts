@@ -6,7 +6,7 @@ import { greetingText } from "../../src/conversations/greeting.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { newUser, openDm, roomMessages, waitForEvent, waitForMessageFrom, type TestUser } from "../harness/client.ts";
 import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
-import { metricValue } from "../harness/wait.ts";
+import { eventually, metricValue } from "../harness/wait.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
 import { useStack } from "../harness/use-stack.ts";
 
@@ -118,7 +118,10 @@ describe("the transaction endpoint", () => {
     const { stack } = fixture;
     const user = await newUser(stack.synapse, "replay");
     const roomId = await openDm(user, bot);
-    await waitForMessageFrom(user.client, roomId, bot);
+    const greeting = await waitForMessageFrom(user.client, roomId, bot);
+    // Synapse also sends Loket the bot's own greeting: wait for it, so that nothing of this
+    // room is still on its way while the counters are read.
+    await eventually(async () => ((await inboxEvents(stack.loket.database)).some((r) => r.event.event_id === greeting.getId() && r.processed) ? true : undefined), "the greeting to reach the inbox");
     await stack.loket.idle();
     // Find the transaction Synapse sent with the invite, and send it again as Synapse's
     // recoverer would: same id, same events, ephemeral data dropped.
@@ -127,7 +130,9 @@ describe("the transaction endpoint", () => {
       && r.event.state_key === bot && (r.event.content as { membership?: string }).membership === "invite";
     const invite = (await inboxEvents(db)).find(isInvite);
     if (!invite) throw new Error("the invite was not stored");
-    const processedBefore = metricValue(await metricsText(), "loket_event_processing_seconds_count");
+    const before = await metricsText();
+    const processedBefore = metricValue(before, "loket_event_processing_seconds_count");
+    const duplicatesBefore = metricValue(before, 'loket_transactions_total{outcome="duplicate"}');
     const txnEvents = (await inboxEvents(db)).filter((r) => r.txnSeq === invite.txnSeq).map((r) => r.event);
     const body = JSON.stringify({ events: txnEvents, ephemeral: [] });
     const again = await put(`/_matrix/app/v1/transactions/${invite.txnId}`, body, stack.config.appservice.hs_token);
@@ -135,7 +140,7 @@ describe("the transaction endpoint", () => {
     await stack.loket.idle();
     expect((await inboxEvents(db)).filter(isInvite)).toHaveLength(1);
     const text = await metricsText();
-    expect(metricValue(text, 'loket_transactions_total{outcome="duplicate"}')).toBe(1);
+    expect(metricValue(text, 'loket_transactions_total{outcome="duplicate"}')).toBe(duplicatesBefore + 1);
     // No event was handled again: the handlers ran for none of the replayed events.
     expect(metricValue(text, "loket_event_processing_seconds_count")).toBe(processedBefore);
     const greetings = (await roomMessages(user.client, roomId)).filter((m) => m.sender === bot && m.type === "m.room.message");
@@ -164,11 +169,15 @@ describe("the other appservice endpoints", () => {
     expect(await ping.json()).toEqual({});
     const wrongMethod = await get("/_matrix/app/v1/transactions/1", { method: "POST", body: "{}" });
     expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("PUT");
     expect(await wrongMethod.json()).toMatchObject({ errcode: "M_UNRECOGNIZED" });
     const unknown = await get("/_matrix/app/v1/nonsense");
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ errcode: "M_UNRECOGNIZED" });
     expect((await fetch(`${fixture.stack.loket.url}/nonsense`)).status).toBe(404);
+    const malformed = await get("/_matrix/app/v1/users/%E0%A4%A");
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ errcode: "M_INVALID_PARAM" });
   });
 
   it("accepts an empty transaction on the legacy path with the token as query parameter", async () => {
@@ -177,7 +186,9 @@ describe("the other appservice endpoints", () => {
   });
 
   it("counts refused tokens", async () => {
-    expect(metricValue(await metricsText(), 'loket_auth_failures_total{reason="invalid"}')).toBeGreaterThan(0);
+    const before = metricValue(await metricsText(), 'loket_auth_failures_total{reason="invalid"}');
+    expect((await put("/_matrix/app/v1/transactions/x", "{}", "wrong-token")).status).toBe(403);
+    expect(metricValue(await metricsText(), 'loket_auth_failures_total{reason="invalid"}')).toBe(before + 1);
   });
 });
 
@@ -190,6 +201,10 @@ describe("health and metrics", () => {
   });
 
   it("/metrics counts transactions and events with the loket_ prefix", async () => {
+    const token = fixture.stack.config.appservice.hs_token;
+    expect((await put("/_matrix/app/v1/transactions/m1", "{oops", token)).status).toBe(400);
+    const roomId = await openDm(fixture.citizen, bot);
+    await waitForMessageFrom(fixture.citizen.client, roomId, bot);
     const text = await metricsText();
     // Loket asked Synapse to ping it at start-up, and Synapse could.
     expect(metricValue(text, 'loket_homeserver_pings_total{outcome="ok"}')).toBeGreaterThan(0);

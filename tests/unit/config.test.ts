@@ -140,6 +140,11 @@ describe("config edge cases", () => {
     expect(config.appservice.hs_token).toBe("from-env-456");
     const both = problemsOf({ ...valid, appservice: { ...valid.appservice, hs_token_file: join(dir, "hs") } });
     expect(both["appservice.hs_token_file"]).toMatch(/either hs_token or hs_token_file/);
+    // LOKET_*_FILE beats a value in the YAML too; both variables at once is a problem.
+    const fromFile = parseConfig(valid, { LOKET_APPSERVICE__HS_TOKEN_FILE: join(dir, "hs") });
+    expect(fromFile.config.appservice.hs_token).toBe("from-file-123");
+    const bothEnv = problemsOf(valid, { LOKET_APPSERVICE__HS_TOKEN: "abcdef123456", LOKET_APPSERVICE__HS_TOKEN_FILE: join(dir, "hs") });
+    expect(bothEnv["appservice.hs_token_file"]).toMatch(/either LOKET_APPSERVICE__HS_TOKEN or LOKET_APPSERVICE__HS_TOKEN_FILE/);
   });
 
   it("keeps the appservice user out of the virtual-user namespace", () => {

@@ -9,9 +9,11 @@ const ev = decodeEvent({ event_id: "$1", room_id: "!r:hs", type: "m.room.message
 const policy = (signal = new AbortController().signal) => () => ({ isTransient: isTransientMatrixError, signal, firstDelayMs: 1, maxDelayMs: 4 });
 
 describe("which homeserver failures pass", () => {
-  it("connection failures, 5xx and rate limits pass; refusals and bugs do not", () => {
+  it("connection failures, timeouts, 500/503 and rate limits pass; gateway errors, refusals and bugs do not", () => {
     expect(isTransientMatrixError(new ConnectionError("fetch failed"))).toBe(true);
-    expect(isTransientMatrixError(new MatrixError({ errcode: "M_UNKNOWN" }, 502))).toBe(true);
+    expect(isTransientMatrixError(new DOMException("This operation was aborted", "AbortError"))).toBe(true);
+    expect(isTransientMatrixError(new MatrixError({ errcode: "M_UNKNOWN" }, 503))).toBe(true);
+    expect(isTransientMatrixError(new MatrixError({ errcode: "M_UNKNOWN" }, 502))).toBe(false);
     expect(isTransientMatrixError(new MatrixError({ errcode: "M_LIMIT_EXCEEDED" }, 429))).toBe(true);
     expect(isTransientMatrixError(new MatrixError({ errcode: "M_FORBIDDEN" }, 403))).toBe(false);
     expect(isTransientMatrixError(new Error("bug"))).toBe(false);
@@ -29,6 +31,20 @@ describe("routing with retries", () => {
     expect(attempts).toBe(3);
     expect(failures.map((f) => f.capability)).toEqual(["broken"]);
     expect(calls).toEqual(["$1"]);
+  });
+
+  it("gives up after the retry budget and reports the failure", async () => {
+    let attempts = 0;
+    const down: Capability = { name: "down", onMessage: () => { attempts++; return Promise.reject(new ConnectionError("down")); } };
+    const failures = await route([down], ev, () => ({ ...policy()(), giveUpAfterMs: 10 }));
+    expect(failures.map((f) => f.capability)).toEqual(["down"]);
+    expect(attempts).toBeGreaterThan(1);
+  });
+
+  it("a call cut short by the stop counts as interrupted, not failed", async () => {
+    const ctl = new AbortController();
+    const cut: Capability = { name: "cut", onMessage: () => { ctl.abort(); return Promise.reject(new MatrixError({ errcode: "M_FORBIDDEN" }, 403)); } };
+    await expect(route([cut], ev, policy(ctl.signal))).rejects.toBeInstanceOf(Interrupted);
   });
 
   it("stopping Loket interrupts a retry instead of failing the event", async () => {
