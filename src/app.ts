@@ -11,13 +11,13 @@ import { healthRouter, metricsRouter, type Readiness } from "./http/health.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { listen } from "./http/server.ts";
 import { Inbox } from "./inbox/inbox.ts";
+import { intakeHandlers } from "./inbox/intake.ts";
 import { watchRecovery } from "./inbox/recovery.ts";
 import { pruneProcessed } from "./inbox/store.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
 import { Homeserver, isTransientMatrixError } from "./matrix/client.ts";
 import { decodeEvent } from "./matrix/events.ts";
-import { localpartOf } from "./matrix/ids.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -123,34 +123,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     app.disable("x-powered-by");
     app.use(healthRouter(database, metrics, readiness));
     if (config.metrics.enabled) app.use(metricsRouter(metrics));
-    app.use(appserviceRouter({
-      hsToken: config.appservice.hs_token,
-      maxBodyBytes: config.appservice.max_body_bytes,
-      onTransaction: (txnId, body, txn) => {
-        if (stopped.signal.aborted) throw new MatrixHttpError(503, "M_UNKNOWN", "shutting down; retry later");
-        if (inbox.overloaded) {
-          recovery.refused("busy");
-          throw new MatrixHttpError(503, "M_UNKNOWN", "busy; retry later");
-        }
-        return inbox.receive(txnId, body, txn);
-      },
-      onUserQuery: async (userId) => {
-        const bot = municipalities.byBotUserId(userId);
-        if (!bot) return false;
-        await homeserver.ensureRegistered(localpartOf(bot.botUserId));
-        return true;
-      },
-      onRoomQuery: () => Promise.resolve(false),
-      onPing: (transactionId) => { log.debug({ transactionId }, "ping from the homeserver"); },
-      onTransactionOutcome: (outcome, err) => {
-        metrics.transactions.inc({ outcome });
-        if (outcome === "failed") {
-          log.error({ err }, "could not store a transaction; answered 503 so the homeserver retries");
-          recovery.refused("database");
-        }
-      },
-      onAuthFailure: (reason) => { metrics.authFailures.inc({ reason }); },
-    }));
+    app.use(appserviceRouter(intakeHandlers({
+      config, inbox, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
+    })));
     app.use(() => {
       throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
     });

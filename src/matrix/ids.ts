@@ -38,7 +38,3 @@ export function userId(localpart: string, domain: string): UserId {
 export function localpartOf(id: UserId): string {
   return id.slice(1, id.indexOf(":"));
 }
-
-export function domainOf(id: UserId): string {
-  return id.slice(id.indexOf(":") + 1);
-}
