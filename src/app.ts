@@ -115,7 +115,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       if (res.ok) log.info({ durationMs: res.durationMs }, "homeserver reaches Loket (appservice ping)");
       else log.error({ errcode: res.errcode, error: res.error, url: config.appservice.public_url }, "the homeserver cannot reach Loket: check appservice.public_url, the tokens and the registration file");
     };
-    const recovery = watchRecovery(database, () => inbox.overloaded, metrics, log, pingHomeserver);
+    const recovery = watchRecovery(database, () => !inbox.relieved, metrics, log, pingHomeserver);
     teardown.push(() => recovery.stop());
 
     const readiness: Readiness = { listening: false };

@@ -53,6 +53,11 @@ export class Inbox {
     return this.pendingEvents >= this.maxPending;
   }
 
+  /** True once the backlog is down to half the limit: time to ask for more (hysteresis). */
+  get relieved(): boolean {
+    return this.pendingEvents < this.maxPending / 2;
+  }
+
   /** Stores the transaction (throws when the database fails), then schedules its events. */
   async receive(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate"> {
     const stored = await storeTransaction(this.db, txnId, body, txn);
