@@ -4,23 +4,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, Direction, EventType, MsgType } from "matrix-js-sdk";
-import type { ICreateClientOpts, MatrixClient } from "matrix-js-sdk";
+import type { MatrixClient } from "matrix-js-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSynapse } from "../../src/devserver/synapse.ts";
 import type { RegisteredUser, RunningSynapse } from "../../src/devserver/synapse.ts";
+import { quiet } from "../harness/client.ts";
 import { SYNAPSE_VENV } from "../harness/paths.ts";
 
 const SERVER_NAME = "loket.test";
-
-// matrix-js-sdk logs every request at debug level; keep warnings and errors only.
-const quiet: NonNullable<ICreateClientOpts["logger"]> = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (...msg: unknown[]) => { console.warn(...msg); },
-  error: (...msg: unknown[]) => { console.error(...msg); },
-  getChild: () => quiet,
-};
 
 describe("Synapse harness", () => {
   let dataDir = "";
