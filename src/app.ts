@@ -16,8 +16,10 @@ import { watchRecovery } from "./inbox/recovery.ts";
 import { pruneProcessed } from "./inbox/store.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
-import { Homeserver, isTransientMatrixError } from "./matrix/client.ts";
+import { Homeserver } from "./matrix/client.ts";
 import { decodeEvent } from "./matrix/events.ts";
+import { classify, isTransient } from "./matrix/failures.ts";
+import { HomeserverGate } from "./matrix/gate.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -50,7 +52,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
   const tasks = createTasks(log, metrics);
   const stopped = new AbortController();
   const retry = (capability: string) => ({
-    isTransient: isTransientMatrixError,
+    isTransient,
+    retryAfterMs: (err: unknown) => { const f = classify(err); return f.kind === "transient" ? f.retryAfterMs : undefined; },
     signal: stopped.signal,
     firstDelayMs: opts.retryMs ?? 1_000,
     maxDelayMs: 60_000,
@@ -59,7 +62,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     giveUpAfterMs: opts.giveUpAfterMs ?? 15 * 60_000,
     onRetry: (err: unknown, attempt: number, delayMs: number) => {
       metrics.retries.inc({ capability });
-      log.warn({ err, capability, attempt, delayMs }, "homeserver call failed for a passing reason; retrying");
+      log.warn({ err: String(err), reason: classify(err).reason, capability, attempt, delayMs }, "homeserver call failed for a passing reason; retrying");
     },
   });
 
@@ -67,7 +70,26 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     ...databaseOptions(config),
     onConnectionError: (err) => { log.warn({ err }, "a database connection broke; it will be replaced"); },
   });
-  const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log });
+  const gate = new HomeserverGate({
+    maxConcurrent: config.homeserver.max_concurrent_requests,
+    requestTimeoutMs: config.homeserver.request_timeout_seconds * 1000,
+    firstPauseMs: opts.retryMs ?? 1_000,
+    maxPauseMs: 60_000,
+    onChange: (state) => {
+      metrics.homeserverInFlight.set(state.inFlight);
+      metrics.homeserverWaiting.set(state.waiting);
+    },
+    onBreaker: (open, err) => {
+      metrics.homeserverUnreachable.set(open ? 1 : 0);
+      if (open) {
+        metrics.homeserverOutages.inc();
+        log.warn({ err: String(err), url: config.homeserver.url }, "the homeserver does not answer; every room's calls pause until it does");
+      } else {
+        log.info({ url: config.homeserver.url }, "the homeserver answers again");
+      }
+    },
+  });
+  const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log, gate, db: database });
   // Undone in reverse order on stop, or when start-up fails half-way.
   const teardown: (() => Promise<void>)[] = [() => database.close()];
   let stopping: Promise<void> | undefined;
@@ -87,7 +109,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     log.info({ store: database.kind, applied }, "database ready");
 
     const municipalities = new Municipalities(config);
-    const capabilities = createCapabilities({ municipalities, homeserver, log });
+    const capabilities = createCapabilities({ municipalities, db: database, homeserver, log });
     const inbox = new Inbox(database, async (raw) => {
       const failures = await route(capabilities, decodeEvent(raw), retry);
       for (const f of failures) {

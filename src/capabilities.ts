@@ -1,6 +1,8 @@
 // The one index of capabilities, in the order their hooks run.
 import type { Capability } from "./core/capability.ts";
+import { dmGuardCapability } from "./conversations/dm-guard.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
+import type { Database } from "./db/database.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
 import { tenantsCapability } from "./tenants/capability.ts";
@@ -8,15 +10,17 @@ import type { Municipalities } from "./tenants/municipalities.ts";
 
 export interface CapabilityDeps {
   municipalities: Municipalities;
+  db: Database;
   homeserver: Homeserver;
   log: Logger;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
-  const { municipalities, homeserver, log } = deps;
+  const { municipalities, db, homeserver, log } = deps;
   const list = [
     tenantsCapability(municipalities, homeserver, log.child({ capability: "tenants" })),
-    greetingCapability(municipalities, homeserver, log.child({ capability: "greeting" })),
+    greetingCapability(municipalities, db, homeserver, log.child({ capability: "greeting" })),
+    dmGuardCapability(db, homeserver, log.child({ capability: "dm-guard" })),
   ];
   const names = new Set<string>();
   for (const c of list) {

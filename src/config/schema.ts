@@ -14,6 +14,10 @@ const homeserver = z.object({
     .describe("Client-server API base URL of the homeserver, as Loket reaches it."),
   domain: z.string().refine(isServerName, "not a valid server name").default("localhost")
     .describe("The homeserver's server_name: the part after ':' in user ids."),
+  max_concurrent_requests: z.number().int().min(1).max(1000).default(16)
+    .describe("Most requests Loket has under way to the homeserver at once, over all rooms and bots (bounds sockets and memory)."),
+  request_timeout_seconds: z.number().positive().default(30)
+    .describe("A request the homeserver has not answered in this time fails (and is retried); it counts from when the request goes out, not while it waits for a slot."),
 });
 
 const appservice = z.object({

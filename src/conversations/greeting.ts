@@ -5,11 +5,13 @@
 // inviter's is_direct flag is only a claim: a public room, or one with anybody else joined or
 // invited, is no direct chat, and the bot leaves it again.
 import type { Capability } from "../core/capability.ts";
+import type { Database } from "../db/database.ts";
 import { t, type Language } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent } from "../matrix/events.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
+import { breaksDirectChat, rememberDirectRoom } from "./direct-rooms.ts";
 
 export function greetingText(m: Municipality): string {
   const lang: Language = m.config.language;
@@ -21,7 +23,7 @@ export function directoryText(all: readonly Municipality[], lang: Language = "nl
   return t(lang, "directory", { list: all.map((m) => `- ${m.name}: ${m.botUserId}`).join("\n") });
 }
 
-export function greetingCapability(municipalities: Municipalities, hs: Homeserver, log: Logger): Capability {
+export function greetingCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger): Capability {
   return {
     name: "greeting",
     async onMembership(ev: MembershipEvent) {
@@ -29,7 +31,8 @@ export function greetingCapability(municipalities: Municipalities, hs: Homeserve
       const isSender = ev.target === municipalities.senderUserId;
       const bot = hs.intent(ev.target, isSender);
       const m = isSender ? municipalities.defaultMunicipality : municipalities.byBotUserId(ev.target);
-      const claimsDm = ev.isDirect && ev.inviteJoinRule !== "public";
+      const dm = { bot: ev.target, citizen: ev.sender };
+      const claimsDm = ev.isDirect && breaksDirectChat({ joinRule: ev.inviteJoinRule }, dm) === undefined;
       if (!claimsDm) {
         if (!isSender && m?.staff.has(ev.sender)) {
           await bot.join(ev.roomId);
@@ -41,12 +44,13 @@ export function greetingCapability(municipalities: Municipalities, hs: Homeserve
         return;
       }
       await bot.join(ev.roomId);
-      const others = (await bot.members(ev.roomId)).filter((u) => u !== ev.target && u !== ev.sender);
+      const others = (await bot.members(ev.roomId)).filter((u) => breaksDirectChat({ newMember: u }, dm) !== undefined);
       if (others.length > 0) {
         await bot.leave(ev.roomId);
         log.info({ roomId: ev.roomId, bot: ev.target, inviter: ev.sender }, "left a room marked as a DM that has other members");
         return;
       }
+      await rememberDirectRoom(db, ev.roomId, ev.target, ev.sender);
       log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
       const text = m ? greetingText(m) : directoryText(municipalities.all);
       await bot.sendNotice(ev.roomId, text, `greeting:${ev.eventId}`);

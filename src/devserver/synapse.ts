@@ -47,6 +47,8 @@ export interface RunningSynapse {
     opts?: { admin?: boolean; displayname?: string },
   ): Promise<RegisteredUser>;
   stop(): Promise<void>;
+  /** Stops Synapse and starts it again on the same config, port and data (its caches are gone). */
+  restart(): Promise<void>;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -89,6 +91,7 @@ export async function startSynapse(opts: SynapseOptions): Promise<RunningSynapse
     log(`Synapse healthy after ${Date.now() - started} ms`);
 
     let stopping: Promise<void> | undefined;
+    let child = proc;
     return {
       baseUrl,
       serverName: opts.serverName,
@@ -98,7 +101,12 @@ export async function startSynapse(opts: SynapseOptions): Promise<RunningSynapse
       registrationSharedSecret: written.registrationSharedSecret,
       registerUser: (localpart: string, password: string, regOpts?: RegisterOptions) =>
         registerWithSharedSecret(baseUrl, written.registrationSharedSecret, localpart, password, regOpts),
-      stop: () => (stopping ??= stopSynapse(proc)),
+      stop: () => (stopping ??= stopSynapse(child)),
+      async restart() {
+        await stopSynapse(child);
+        child = spawnSynapse(python, written.configFile, dataDir, written.logFile);
+        await waitHealthy(baseUrl, child, opts.startTimeoutMs ?? 120_000, written.logFile);
+      },
     };
   }
 }

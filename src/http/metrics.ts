@@ -60,6 +60,26 @@ export function createMetrics() {
       help: "Stored events not yet processed.",
       registers: [registry],
     }),
+    homeserverInFlight: new Gauge({
+      name: "loket_homeserver_requests_in_flight",
+      help: "Requests to the homeserver under way (at most homeserver.max_concurrent_requests).",
+      registers: [registry],
+    }),
+    homeserverWaiting: new Gauge({
+      name: "loket_homeserver_requests_waiting",
+      help: "Requests to the homeserver waiting for a free slot or for the homeserver to answer again.",
+      registers: [registry],
+    }),
+    homeserverUnreachable: new Gauge({
+      name: "loket_homeserver_unreachable",
+      help: "1 while the homeserver does not answer and every room's calls pause (circuit breaker open), else 0.",
+      registers: [registry],
+    }),
+    homeserverOutages: new Counter({
+      name: "loket_homeserver_outages_total",
+      help: "Times the homeserver stopped answering and the calls of every room paused (circuit breaker opened).",
+      registers: [registry],
+    }),
     databaseUp: new Gauge({
       name: "loket_database_up",
       help: "1 when the last database check succeeded, else 0.",

@@ -1,5 +1,5 @@
 // Retrying work that failed for a passing reason (the homeserver restarting, rate limits), with
-// back-off, until it succeeds or Loket stops.
+// exponential back-off and jitter, until it succeeds, the time is up, or Loket stops.
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Thrown when Loket stops while work waits for a retry: the work is not done, not failed. */
@@ -10,13 +10,23 @@ export class Interrupted extends Error {
 }
 
 export interface RetryPolicy {
+  /** True when the failure may pass; may also say how long the server asked us to wait. */
   isTransient(err: unknown): boolean;
+  retryAfterMs?(err: unknown): number | undefined;
   signal: AbortSignal;
   firstDelayMs: number;
   maxDelayMs: number;
   /** Give up (and throw the last error) once this much time has passed; default: never. */
   giveUpAfterMs?: number;
   onRetry?(err: unknown, attempt: number, delayMs: number): void;
+}
+
+/**
+ * A delay between half and all of `ms` ("equal jitter"): after an outage, thousands of rooms
+ * that failed in the same second spread their retries instead of returning in lockstep.
+ */
+export function jittered(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms / 2 + random() * (ms / 2));
 }
 
 export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
@@ -30,10 +40,11 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): P
     } catch (err) {
       // A call cut short by the stop is not a failure of the work.
       if (stopping()) throw new Interrupted();
-      if (!policy.isTransient(err) || Date.now() + delay > deadline) throw err;
-      policy.onRetry?.(err, attempt, delay);
+      const wait = Math.max(jittered(delay), policy.retryAfterMs?.(err) ?? 0);
+      if (!policy.isTransient(err) || Date.now() + wait > deadline) throw err;
+      policy.onRetry?.(err, attempt, wait);
       try {
-        await sleep(delay, undefined, { signal: policy.signal });
+        await sleep(wait, undefined, { signal: policy.signal });
       } catch {
         throw new Interrupted();
       }

@@ -69,6 +69,6 @@ export async function openDm(user: TestUser, target: string): Promise<string> {
 }
 
 /** The first m.room.message from sender in roomId. */
-export function waitForMessageFrom(client: MatrixClient, roomId: string, sender: string): Promise<MatrixEvent> {
-  return waitForEvent(client, roomId, (ev) => ev.getSender() === sender && ev.getType() === "m.room.message");
+export function waitForMessageFrom(client: MatrixClient, roomId: string, sender: string, timeoutMs?: number): Promise<MatrixEvent> {
+  return waitForEvent(client, roomId, (ev) => ev.getSender() === sender && ev.getType() === "m.room.message", timeoutMs);
 }

@@ -22,6 +22,9 @@ export interface StackOptions {
   databaseUrl?: string;
   municipalities?: Record<string, unknown>[];
   appservice?: Record<string, unknown>;
+  homeserver?: Record<string, unknown>;
+  /** The URL Loket uses to reach Synapse, given Synapse's port (for a proxy in between). */
+  homeserverUrl?: (synapsePort: number) => Promise<string>;
 }
 
 export interface Stack {
@@ -57,7 +60,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (serverUrl !== undefined) synapseDb = await createTestDatabase(serverUrl, { forSynapse: true });
 
   const { config } = parseConfig({
-    homeserver: { url: `http://127.0.0.1:${synapsePort}`, domain: SERVER_NAME },
+    homeserver: {
+      url: opts.homeserverUrl ? await opts.homeserverUrl(synapsePort) : `http://127.0.0.1:${synapsePort}`,
+      domain: SERVER_NAME,
+      ...opts.homeserver,
+    },
     appservice: {
       port: loketPort,
       public_url: `http://127.0.0.1:${loketPort}`,

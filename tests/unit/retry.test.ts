@@ -1,22 +1,45 @@
 import { ConnectionError, MatrixError } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import { route, type Capability } from "../../src/core/capability.ts";
-import { isTransientMatrixError } from "../../src/matrix/client.ts";
 import { decodeEvent } from "../../src/matrix/events.ts";
-import { Interrupted } from "../../src/util/retry.ts";
+import { classify, isTransient } from "../../src/matrix/failures.ts";
+import { Interrupted, jittered, withRetry } from "../../src/util/retry.ts";
 
 const ev = decodeEvent({ event_id: "$1", room_id: "!r:hs", type: "m.room.message", sender: "@a:hs", content: { msgtype: "m.text", body: "hoi" } });
-const policy = (signal = new AbortController().signal) => () => ({ isTransient: isTransientMatrixError, signal, firstDelayMs: 1, maxDelayMs: 4 });
+const policy = (signal = new AbortController().signal) => () => ({ isTransient, signal, firstDelayMs: 1, maxDelayMs: 4 });
 
 describe("which homeserver failures pass", () => {
-  it("connection failures, timeouts, 500/503 and rate limits pass; gateway errors, refusals and bugs do not", () => {
-    expect(isTransientMatrixError(new ConnectionError("fetch failed"))).toBe(true);
-    expect(isTransientMatrixError(new DOMException("This operation was aborted", "AbortError"))).toBe(true);
-    expect(isTransientMatrixError(new MatrixError({ errcode: "M_UNKNOWN" }, 503))).toBe(true);
-    expect(isTransientMatrixError(new MatrixError({ errcode: "M_UNKNOWN" }, 502))).toBe(false);
-    expect(isTransientMatrixError(new MatrixError({ errcode: "M_LIMIT_EXCEEDED" }, 429))).toBe(true);
-    expect(isTransientMatrixError(new MatrixError({ errcode: "M_FORBIDDEN" }, 403))).toBe(false);
-    expect(isTransientMatrixError(new Error("bug"))).toBe(false);
+  it("connection failures, timeouts, every 5xx and rate limits pass; refusals, 404s and bugs do not", () => {
+    expect(classify(new ConnectionError("fetch failed"))).toEqual({ kind: "transient", reason: "unreachable" });
+    expect(classify(new DOMException("the homeserver did not answer", "TimeoutError")).reason).toBe("unreachable");
+    expect(isTransient(new DOMException("This operation was aborted", "AbortError"))).toBe(true);
+    expect(isTransient(new MatrixError({ errcode: "M_UNKNOWN" }, 503))).toBe(true);
+    expect(isTransient(new MatrixError({ errcode: "M_UNKNOWN" }, 500))).toBe(true);
+    expect(isTransient(new MatrixError({ errcode: "M_UNKNOWN" }, 502))).toBe(true);
+    expect(classify(new MatrixError({ errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 1500 }, 429))).toEqual({ kind: "transient", reason: "rate-limited", retryAfterMs: 1500 });
+    expect(classify(new MatrixError({ errcode: "M_FORBIDDEN" }, 403))).toEqual({ kind: "lasting", reason: "M_FORBIDDEN" });
+    expect(isTransient(new MatrixError({ errcode: "M_NOT_FOUND" }, 404))).toBe(false);
+    expect(isTransient(new Error("bug"))).toBe(false);
+  });
+});
+
+describe("back-off", () => {
+  it("spreads each delay between half and all of it, so rooms do not retry in lockstep", () => {
+    expect(jittered(1000, () => 0)).toBe(500);
+    expect(jittered(1000, () => 1)).toBe(1000);
+    const delays = new Set(Array.from({ length: 50 }, () => jittered(1000)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+
+  it("waits at least as long as the server asked (retry_after_ms)", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    await withRetry(() => (++calls < 2 ? Promise.reject(new MatrixError({ errcode: "M_LIMIT_EXCEEDED", retry_after_ms: 40 }, 429)) : Promise.resolve()), {
+      ...policy()(),
+      retryAfterMs: (err) => { const f = classify(err); return f.kind === "transient" ? f.retryAfterMs : undefined; },
+      onRetry: (_err, _attempt, delayMs) => { waits.push(delayMs); },
+    });
+    expect(waits).toEqual([40]);
   });
 });
 

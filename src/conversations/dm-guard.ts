@@ -1,0 +1,37 @@
+// A direct chat stays direct: when a room the bot joined as a citizen's DM is made public, or
+// someone else joins or is invited, the bot leaves it, by the same rule as at the invite.
+import type { Capability } from "../core/capability.ts";
+import type { Database } from "../db/database.ts";
+import type { Logger } from "../logging.ts";
+import type { Homeserver } from "../matrix/client.ts";
+import type { RoomEvent } from "../matrix/events.ts";
+import type { UserId } from "../matrix/ids.ts";
+import { breaksDirectChat, directRoomsIn, forgetDirectRoom } from "./direct-rooms.ts";
+
+function changeOf(ev: RoomEvent): { joinRule?: string; newMember?: string } | undefined {
+  if (ev.kind === "membership") {
+    return ev.membership === "join" || ev.membership === "invite" ? { newMember: ev.target } : undefined;
+  }
+  const content = ev.raw.content as { join_rule?: unknown } | undefined;
+  if (ev.type === "m.room.join_rules" && ev.raw.state_key === "" && typeof content?.join_rule === "string") {
+    return { joinRule: content.join_rule };
+  }
+  return undefined;
+}
+
+export function dmGuardCapability(db: Database, hs: Homeserver, log: Logger): Capability {
+  return {
+    name: "dm-guard",
+    async onEvent(ev) {
+      const change = changeOf(ev);
+      if (!change) return;
+      for (const room of await directRoomsIn(db, ev.roomId)) {
+        const reason = breaksDirectChat(change, room);
+        if (reason === undefined) continue;
+        await hs.intent(room.bot as UserId).leave(ev.roomId);
+        await forgetDirectRoom(db, ev.roomId, room.bot);
+        log.info({ roomId: ev.roomId, bot: room.bot, reason }, "left a direct chat that is no longer direct");
+      }
+    },
+  };
+}
