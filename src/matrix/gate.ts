@@ -3,6 +3,7 @@
 // the request really goes out, and a circuit breaker: when the homeserver stops answering, all
 // rooms pause together and one probe request at a time finds out when it is back, instead of a
 // retry loop per room hammering a server that is down.
+import { Agent, fetch as undiciFetch } from "undici";
 import { jittered } from "../util/retry.ts";
 
 export interface GateOptions {
@@ -48,10 +49,13 @@ export class HomeserverGate {
   private pauseMs: number;
   private reopen: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
+  /** Its own connection pool, so that a stop can close every socket to the homeserver. */
+  private readonly agent: Agent;
 
   constructor(opts: GateOptions) {
     this.opts = opts;
     this.pauseMs = opts.firstPauseMs;
+    this.agent = new Agent({ connections: opts.maxConcurrent, headersTimeout: 0, bodyTimeout: 0 });
   }
 
   get snapshot(): GateState {
@@ -64,7 +68,7 @@ export class HomeserverGate {
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs);
     const signals = [timeout, this.stopped.signal, ...(init.signal ? [init.signal] : [])];
     try {
-      const res = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      const res = await undiciFetch(input as string, { ...(init as object), signal: AbortSignal.any(signals), dispatcher: this.agent }) as unknown as Response;
       this.settle(probe, true);
       return res;
     } catch (err) {
@@ -77,8 +81,10 @@ export class HomeserverGate {
     }
   };
 
-  /** Cuts short every request in flight and every one waiting; later ones fail at once. */
+  /** Cuts short every request in flight and every one waiting, closes the sockets; later requests fail at once. */
   stop(): void {
+    // Destroy the pool before aborting: sockets whose request was aborted first stay open.
+    void this.agent.destroy(abortError("Loket is stopping")).catch(() => undefined);
     this.stopped.abort(abortError("Loket is stopping"));
     clearTimeout(this.reopen);
     for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.reject(abortError("Loket is stopping"));
