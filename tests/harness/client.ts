@@ -22,6 +22,12 @@ export async function newUser(synapse: RunningSynapse, prefix: string, opts: { e
   return { userId: reg.userId, client };
 }
 
+/** A fresh user with a client that does not sync: for tests that need many users and read rooms on demand. */
+export async function newQuietUser(synapse: RunningSynapse, prefix: string): Promise<TestUser> {
+  const reg = await synapse.registerUser(`${prefix}${Date.now().toString(36)}${counter++}`, "test-password-1");
+  return { userId: reg.userId, client: createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger: quiet }) };
+}
+
 /** Starts the client's sync loop and resolves once the first sync is in. */
 export async function startSyncing(client: MatrixClient): Promise<void> {
   const synced = new Promise<void>((resolve) => {
