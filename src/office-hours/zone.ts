@@ -1,7 +1,7 @@
 // Instants and local wall-clock time in an IANA time zone, on the time-zone data built into
 // Node (Intl, ICU). Instants are epoch milliseconds; a local time is a day number plus the
 // milliseconds since local midnight on the wall clock.
-import { dayNumber, type DayNumber } from "./civil.ts";
+import type { DayNumber } from "./civil.ts";
 
 const MS_PER_DAY = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -35,20 +35,45 @@ export interface LocalTime {
 
 /** The wall-clock time of an instant in a zone. */
 export function toLocal(instant: number, timeZone: string): LocalTime {
+  const wall = instant + offsetAt(instant, timeZone);
+  const day = Math.floor(wall / MS_PER_DAY);
+  return { day, msOfDay: wall - day * MS_PER_DAY };
+}
+
+/** The offset straight from Intl (a few microseconds). */
+function intlOffset(instant: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);
   }
   const ms = ((instant % 1000) + 1000) % 1000;
-  const day = dayNumber(parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1);
-  const msOfDay = (((parts.hour ?? 0) * 60 + (parts.minute ?? 0)) * 60 + (parts.second ?? 0)) * 1000 + ms;
-  return { day, msOfDay };
+  const wall = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0, ms);
+  return wall - instant;
 }
+
+// Offsets per zone and UTC day: a day whose first and last millisecond have the same offset has
+// it throughout (zones change their offset at most once a day). Days with a change are not cached.
+const NO_SINGLE_OFFSET = Number.NaN;
+const offsetCache = new Map<string, Map<number, number>>();
+const OFFSET_CACHE_LIMIT = 20_000;
 
 /** The zone's offset from UTC at an instant, in milliseconds (+02:00 is 7 200 000). */
 export function offsetAt(instant: number, timeZone: string): number {
-  const { day, msOfDay } = toLocal(instant, timeZone);
-  return day * MS_PER_DAY + msOfDay - instant;
+  let days = offsetCache.get(timeZone);
+  if (!days) {
+    days = new Map();
+    offsetCache.set(timeZone, days);
+  }
+  const utcDay = Math.floor(instant / MS_PER_DAY);
+  let offset = days.get(utcDay);
+  if (offset === undefined) {
+    if (days.size >= OFFSET_CACHE_LIMIT) days.clear();
+    const first = intlOffset(utcDay * MS_PER_DAY, timeZone);
+    const last = intlOffset((utcDay + 1) * MS_PER_DAY - 1, timeZone);
+    offset = first === last ? first : NO_SINGLE_OFFSET;
+    days.set(utcDay, offset);
+  }
+  return Number.isNaN(offset) ? intlOffset(instant, timeZone) : offset;
 }
 
 /**
