@@ -31,6 +31,7 @@ describe("working hours", () => {
   it("count from the next opening when received while closed", () => {
     expect(due(s, "2026-01-17T10:00:00+01:00", hours(1))).toBe("2026-01-19T09:30:00+01:00");
     expect(due(s, "2026-01-19T12:15:00+01:00", hours(1))).toBe("2026-01-19T14:00:00+01:00");
+    expect(due(s, "2026-01-19T11:50:00+01:00", hours(0.5))).toBe("2026-01-19T13:20:00+01:00");
   });
 
   it("run out at the end of an interval when they end exactly there, not at the next opening", () => {
@@ -101,6 +102,11 @@ describe("working days", () => {
   it("keep the local clock time across the DST changes", () => {
     expect(due(s, "2026-03-27T10:00:00+01:00", days(1))).toBe("2026-03-30T10:00:00+02:00");
     expect(due(s, "2026-10-23T10:00:00+02:00", days(1))).toBe("2026-10-26T10:00:00+01:00");
+  });
+
+  it("keep the clock time even when that day opens later", () => {
+    const late = schedule({ weekly: { monday: ["08:30-17:00"], tuesday: ["13:00-17:00"] } });
+    expect(due(late, "2026-01-19T08:30:00+01:00", days(1))).toBe("2026-01-20T08:30:00+01:00");
   });
 
   it("can be longer than a week", () => {
