@@ -76,4 +76,15 @@ describe("loket hours errors", { timeout: 30_000 }, () => {
     expect(bad.stderr).toContain("--at must be an ISO 8601 date");
     expect(hours().status).toBe(1);
   });
+
+  it("loket config check names the key path of a bad interval and exits 1", () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, YAML.stringify({
+      appservice: { as_token: "3c5e7a9b1d2f4e6a", hs_token: "8b0d2f4a6c8e1b3d" },
+      municipalities: [{ id: "utrecht", name: "U", bot_localpart: "gemeente_utrecht", office_hours: { weekly: { monday: ["08:30-12:00", "11:00-13:00"] } } }],
+    }));
+    const res = spawnSync(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "config", "check", "-c", bad], { encoding: "utf8" });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/municipalities(\.0|\[0\])\.office_hours\.weekly\.monday(\.1|\[1\]): '11:00-13:00' overlaps '08:30-12:00'/);
+  });
 });
