@@ -16,11 +16,15 @@ Commands:
   config sample [-o FILE]            print (or write) the sample config generated from the schema
   migrate -c FILE                    apply database migrations
   demo [--port N] [--dir DIR]        local Synapse + Loket on the embedded store, until Ctrl-C
+  hours -c FILE --municipality ID [--department ID] [--at ISO-8601] [--json]
+                                     open or closed, next opening, due time and holidays
 
 -c defaults to $LOKET_CONFIG, then config/config.yaml.`;
 
 
 async function main(argv: string[]): Promise<number> {
+  // `loket hours` parses its own options (src/cli/hours.ts).
+  if (argv[0] === "hours") return (await import("./cli/hours.ts")).runHours(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -44,7 +44,7 @@ function annotate(node: unknown, schema: z.ZodType): void {
       const meta = metaOf(child);
       const notes = [meta.description ?? ""];
       if (meta.secret) notes.push("Required secret; the placeholder is refused.");
-      else if (defaultOf(child) === undefined) notes.push("Required.");
+      else if (defaultOf(child) === undefined && !(child instanceof z.ZodOptional)) notes.push("Required.");
       pair.key.commentBefore = notes.filter(Boolean).map((n) => ` ${n}`).join("\n");
       annotate(pair.value, child);
     }

@@ -2,6 +2,7 @@
 // operator must choose, a default. config/config.sample.yaml is generated from this file.
 import { z } from "zod";
 import { isLocalpart, isServerName, isUserId } from "../matrix/ids.ts";
+import { DEFAULT_RESPONSE_TERM, officeHoursSchema, responseTermSchema } from "../office-hours/config.ts";
 
 const localpart = z.string().refine(isLocalpart, "not a valid Matrix localpart (a-z 0-9 . _ = - / +)");
 const userIdString = z.string().refine(isUserId, "not a valid Matrix user id (@localpart:server)");
@@ -46,6 +47,10 @@ const department = z.object({
   id: slug.describe("Department id, unique within the municipality (for example 'burgerzaken')."),
   name: z.string().min(1).describe("Department name shown to citizens and staff."),
   staff: z.array(userIdString).default([]).describe("Matrix ids of the staff of this department."),
+  office_hours: officeHoursSchema.optional()
+    .describe("This department's opening hours; replaces the municipality's block as a whole. Missing: the municipality's."),
+  response_term: responseTermSchema.optional()
+    .describe("This department's response term; missing: the municipality's."),
 });
 
 const municipality = z.object({
@@ -57,6 +62,10 @@ const municipality = z.object({
     .describe("Greeting sent when a citizen opens a DM; empty: the standard text from the translations."),
   staff: z.array(userIdString).default([]).describe("Matrix ids of staff who serve every department."),
   departments: z.array(department).default([]).describe("Departments, each with its own staff."),
+  office_hours: officeHoursSchema.prefault({})
+    .describe("Opening hours, Dutch public holidays and exception dates. Missing: Monday to Friday 09:00-17:00, Europe/Amsterdam, holidays closed (Goede Vrijdag and Bevrijdingsdag included)."),
+  response_term: responseTermSchema.default(DEFAULT_RESPONSE_TERM).meta({ example: DEFAULT_RESPONSE_TERM })
+    .describe("Promised answer time, counted in open time: { working_hours: N } or { working_days: N }. Missing: 8 working hours."),
 });
 
 const database = z.object({
