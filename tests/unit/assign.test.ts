@@ -9,8 +9,9 @@ describe("assignment", () => {
     const plan = planAssignments([w("c3", 300), w("c1", 100), w("c2", 200)], [s("@a", 2), s("@b", 0), s("@c", 1)], 5);
     expect(plan).toEqual([
       { conversation: "c1", staff: "@b" },
-      { conversation: "c2", staff: "@b" },
-      { conversation: "c3", staff: "@c" },
+      // @b and @c now both have one: @c waited longer.
+      { conversation: "c2", staff: "@c" },
+      { conversation: "c3", staff: "@b" },
     ]);
   });
 
