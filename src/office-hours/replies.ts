@@ -1,0 +1,40 @@
+// What the citizen is told when they write (pure): outside hours, when the desk opens again and
+// by when they get an answer; inside hours, their place in the queue and the same promise.
+// Plain text and HTML (for m.notice with formatted_body), in the conversation's language.
+import { t, type Language } from "../i18n/index.ts";
+import { dateInWords } from "./words.ts";
+
+export interface PromiseFacts {
+  open: boolean;
+  /** When the desk opens again (null while open). */
+  nextOpening: Date | null;
+  due: Date;
+  reference: string;
+  /** Place in the queue, 1-based (inside hours). */
+  position: number;
+  timezone: string;
+}
+
+export interface NoticeText {
+  body: string;
+  html: string;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+export function promiseText(f: PromiseFacts, lang: Language): NoticeText {
+  const vars = {
+    opens: f.nextOpening ? dateInWords(f.nextOpening, f.timezone, lang) : "",
+    due: dateInWords(f.due, f.timezone, lang),
+    reference: f.reference,
+    position: String(f.position),
+  };
+  const key = f.open || !f.nextOpening ? "open_receipt" : "closed_reply";
+  const body = t(lang, key, vars);
+  const strong = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]));
+  // The template is escaped and its {placeholders} filled with escaped, emphasised values.
+  const html = escapeHtml(t(lang, key, Object.fromEntries(Object.keys(vars).map((k) => [k, `{${k}}`]))))
+    .replace(/\{(\w+)\}/g, (whole, k: string) => strong[k] ?? whole);
+  return { body, html };
+}
