@@ -30,6 +30,7 @@ const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
 const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 function decodeKey(body: Buffer, start: number, end: number): string {
+  if (!body.subarray(start, end).includes(BACKSLASH)) return body.toString("utf8", start + 1, end - 1);
   try {
     const key: unknown = JSON.parse(body.toString("utf8", start, end));
     return typeof key === "string" ? key : "";
