@@ -53,7 +53,9 @@ export async function countPending(db: Database): Promise<number> {
 /** Up to `limit` transactions stored but not completely processed, after `afterSeq`, oldest first. */
 export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<StoredTransaction[]> {
   const rows = await db.query<{ seq: string; body: Uint8Array }>(
-    "SELECT seq::text AS seq, body FROM inbox_transactions WHERE processed_at IS NULL AND seq > $1 ORDER BY seq LIMIT $2",
+    // Order by the column: "ORDER BY seq" would sort the text alias, and put seq 10 before 9.
+    `SELECT t.seq::text AS seq, t.body FROM inbox_transactions t
+     WHERE t.processed_at IS NULL AND t.seq > $1 ORDER BY t.seq LIMIT $2`,
     [afterSeq, limit],
   );
   return rows.map((r) => {
