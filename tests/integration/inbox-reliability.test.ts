@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
-import { Inbox, InboxBusy, type EventProcessor } from "../../src/inbox/inbox.ts";
+import { Inbox, InboxBusy } from "../../src/inbox/inbox.ts";
 import { pruneProcessed, storeTransaction } from "../../src/inbox/store.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
 import { Interrupted } from "../../src/util/retry.ts";
@@ -18,7 +18,6 @@ import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDat
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const txn = (...events: RawEvent[]) => ({ body: Buffer.from(JSON.stringify({ events })), decoded: { events, extra: {} } });
 const log = pino({ level: "silent" });
-const ok: EventProcessor = () => Promise.resolve([]);
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
