@@ -75,8 +75,8 @@ describe("not a transaction", () => {
   });
 
   it("the scan tolerates strings holding brackets, quotes and escapes", () => {
-    const tricky = buf({ events: [event(1, { content: { body: '"]}[{\\' } })], other: "}" });
-    expect(scanBody(tricky, TRANSACTION_LIMITS)).toMatchObject({ ok: true, members: [{ key: "events" }, { key: "other" }] });
+    const tricky = buf({ events: [event(1, { content: { body: '"]}[{\\' } })], long: `${"x".repeat(80)}"]}\\"{`, other: "}" });
+    expect(scanBody(tricky, TRANSACTION_LIMITS)).toMatchObject({ ok: true, members: [{ key: "events" }, { key: "long" }, { key: "other" }] });
   });
 });
 
