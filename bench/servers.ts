@@ -1,5 +1,7 @@
-// The servers the intake benchmark measures: Loket (on PostgreSQL or PGlite) and a bare HTTP
-// server that only acknowledges. Each run floods one with the given transaction bodies.
+// The servers the intake benchmark measures: Loket (on PostgreSQL or PGlite), "the limit" (a
+// server that stores each transaction with one INSERT and one commit before its 200, which is
+// what durable intake cannot beat) and a bare HTTP server that only acknowledges. Each run
+// floods one with the given transaction bodies.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -49,18 +51,56 @@ export async function runBare(bodies: string[], concurrency: number): Promise<Ru
   return { ackSeconds, processedSeconds: ackSeconds };
 }
 
+/** A fresh database on the PostgreSQL server; drop() removes it. */
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `loket_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** The limit: read the body, one INSERT (autocommit, synchronous commit), then 200. */
+export async function runLimit(serverUrl: string, bodies: string[], concurrency: number): Promise<RunResult> {
+  const db = await scratchDatabase(serverUrl);
+  const pool = new pg.Pool({ connectionString: db.url, max: concurrency });
+  // Dropping the database may still reach a connection that is closing.
+  pool.on("error", () => undefined);
+  await pool.query("CREATE TABLE txns (seq bigserial PRIMARY KEY, txn_id text NOT NULL, body bytea NOT NULL)");
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      pool.query("INSERT INTO txns (txn_id, body) VALUES ($1, $2)", [req.url ?? "", Buffer.concat(chunks)]).then(
+        () => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); },
+        () => { res.writeHead(503).end(); },
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  try {
+    const ackSeconds = await flood(`http://127.0.0.1:${port}`, bodies, concurrency);
+    return { ackSeconds, processedSeconds: ackSeconds };
+  } finally {
+    await new Promise<void>((r) => server.close(() => { r(); }));
+    await pool.end();
+    await db.drop();
+  }
+}
+
 export async function runLoket(store: "postgres" | "pglite", serverUrl: string, bodies: string[], concurrency: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "loket-bench-"));
-  const dbName = `loket_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  let url = "";
-  if (store === "postgres") {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
-  }
+  const db = store === "postgres" ? await scratchDatabase(serverUrl) : undefined;
+  const url = db?.url ?? "";
   const { config } = parseConfig({
     homeserver: { url: "http://127.0.0.1:9", domain: "bench.test" },
     appservice: { port: 0, as_token: randomBytes(16).toString("hex"), hs_token: HS_TOKEN },
@@ -77,10 +117,7 @@ export async function runLoket(store: "postgres" | "pglite", serverUrl: string, 
     return { ackSeconds, processedSeconds };
   } finally {
     await app.stop();
-    if (store === "postgres") {
-      await admin.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -32,6 +32,8 @@ export interface StartOptions {
   retryMs?: number;
   /** Events waiting in memory before new transactions are refused (default 10 000). */
   maxPendingEvents?: number;
+  /** Stored JSON bytes waiting in memory before new transactions are refused (default 32 MiB). */
+  maxPendingBytes?: number;
   /** How long an event's handler is retried before its failure counts (default 15 min). */
   giveUpAfterMs?: number;
 }
@@ -117,19 +119,11 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
         log.error({ err: f.error, capability: f.capability, eventId: raw.event_id, roomId: raw.room_id }, "event handler failed");
       }
       return failures.map((f) => `${f.capability}: ${String(f.error)}`);
-    }, metrics, log, opts.maxPendingEvents);
+    }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();
     });
-
-    // Start-up work that needs the homeserver is retried until it succeeds, so that Loket can
-    // start before Synapse does (docker-compose) and catch up when it appears.
-    for (const cap of capabilities) {
-      if (!cap.start) continue;
-      const startCap = cap.start.bind(cap);
-      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
-    }
 
     const pingHomeserver = async (): Promise<void> => {
       const res = await homeserver.ping(config.appservice.id);
@@ -146,7 +140,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     app.use(healthRouter(database, metrics, readiness));
     if (config.metrics.enabled) app.use(metricsRouter(metrics));
     app.use(appserviceRouter(intakeHandlers({
-      config, inbox, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
+      config, inbox, database, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
     })));
     app.use(() => {
       throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
@@ -161,6 +155,15 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     teardown.push(() => http.close());
     readiness.listening = true;
     log.info({ port: http.port, address: config.appservice.bind_address }, "Loket listening");
+    // Start-up work that needs the homeserver runs once Loket listens: what it sends makes the
+    // homeserver push transactions, and Synapse may lose one it made while Loket was not
+    // reachable. It is retried until it succeeds, so that Loket can start before Synapse does
+    // (docker-compose) and catch up when it appears.
+    for (const cap of capabilities) {
+      if (!cap.start) continue;
+      const startCap = cap.start.bind(cap);
+      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
+    }
     tasks.run("homeserver.ping", pingHomeserver);
     const prune = (): void => {
       tasks.run("inbox.prune", async () => {

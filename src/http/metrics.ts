@@ -9,7 +9,7 @@ export function createMetrics() {
     registry,
     transactions: new Counter({
       name: "loket_transactions_total",
-      help: "Appservice transactions received, by outcome: stored, duplicate, rejected (bad input), refused (busy or stopping), failed (storage error).",
+      help: "Appservice transactions received, by outcome: stored, duplicate, poison (recorded in inbox_poison and acknowledged), empty (nothing to keep), rejected (not a transaction), refused (busy or stopping), failed (storage error).",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
@@ -55,9 +55,20 @@ export function createMetrics() {
       labelNames: ["task"] as const,
       registers: [registry],
     }),
+    poison: new Counter({
+      name: "loket_poison_transactions_total",
+      help: "Transactions recorded as poison (inbox_poison) and acknowledged so that the homeserver moves on, by reason: transaction_id (not UTF-8), not_utf8 (body), too_deep, too_many_events, event_too_large, database_rejected (SQLSTATE class 22).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
     pending: new Gauge({
       name: "loket_inbox_pending_events",
-      help: "Stored events not yet processed.",
+      help: "Events waiting in memory to be processed (stored, or loaded at start-up).",
+      registers: [registry],
+    }),
+    pendingBytes: new Gauge({
+      name: "loket_inbox_pending_bytes",
+      help: "Stored JSON bytes of the transactions waiting in memory to be processed.",
       registers: [registry],
     }),
     homeserverInFlight: new Gauge({

@@ -1,14 +1,18 @@
 // The durable inbox: store first, acknowledge, then process each room's events in order.
 // Delivery to the capabilities is at least once: events of a transaction that was not finished
 // before a crash are processed again at start-up, so handlers are idempotent.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../db/database.ts";
+import { isContentError, sqlState } from "../db/errors.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { eventTypeLabel } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
 import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
-import { markProcessed, pendingTransactions, recordFailure, storeTransaction, type StoredTransaction } from "./store.ts";
+import { Backlog } from "./backlog.ts";
+import { Marks } from "./marks.ts";
+import { countPending, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction } from "./store.ts";
 
 /**
  * Processes one event; returns descriptions of the handlers that failed for good (empty: all
@@ -19,6 +23,25 @@ export type EventProcessor = (event: RawEvent) => Promise<string[]>;
 
 /** More events than this waiting in memory: new transactions are refused (503) until it drains. */
 export const DEFAULT_MAX_PENDING_EVENTS = 10_000;
+/** More stored JSON than this waiting in memory: the same. */
+export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
+const RECOVERY_PAGE = 20;
+
+/** Thrown by receive() when the transaction does not fit in the backlog (or recovery runs). */
+export class InboxBusy extends Error {
+  constructor() {
+    super("the inbox backlog is full");
+  }
+}
+
+export interface InboxOptions {
+  maxPendingEvents?: number;
+  maxPendingBytes?: number;
+  /** Aborted when Loket stops: retries of failure records end, recovery stops loading. */
+  signal?: AbortSignal;
+  /** First delay when recording a handler failure fails (doubling to 30 s); default 1 s. */
+  retryMs?: number;
+}
 
 export class Inbox {
   private readonly queues: RoomQueues;
@@ -29,124 +52,175 @@ export class Inbox {
    * was written must not schedule them again.
    */
   private readonly finishedRecently = new Set<number>();
-  private pendingEvents = 0;
-  private done: number[] = [];
-  private scheduled: Promise<void> | undefined;
-  private lastFlush: Promise<void> = Promise.resolve();
+  private readonly backlog: Backlog;
+  private readonly marks: Marks;
+  private recovering: Promise<void> | undefined;
+  private readonly signal: AbortSignal;
+  private readonly retryMs: number;
   private readonly db: Database;
   private readonly process: EventProcessor;
   private readonly metrics: Metrics;
   private readonly log: Logger;
-  private readonly maxPending: number;
 
-  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger, maxPending = DEFAULT_MAX_PENDING_EVENTS) {
+  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger, opts: InboxOptions = {}) {
     this.db = db;
     this.process = process;
     this.metrics = metrics;
     this.log = log;
-    this.maxPending = maxPending;
+    this.signal = opts.signal ?? new AbortController().signal;
+    this.retryMs = opts.retryMs ?? 1_000;
+    this.backlog = new Backlog({
+      maxEvents: opts.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
+      maxBytes: opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+    }, metrics);
+    this.marks = new Marks((seqs) => markProcessed(db, seqs), (seqs) => { this.forget(seqs); }, log);
     this.queues = new RoomQueues((err, roomId) => { log.error({ err, roomId }, "room queue failure"); });
   }
 
-  /** True while too many events wait in memory to take another transaction. */
-  get overloaded(): boolean {
-    return this.pendingEvents >= this.maxPending;
-  }
-
-  /** True once the backlog is down to half the limit: time to ask for more (hysteresis). */
+  /** True once the backlog is down to half its limits and recovery has loaded everything. */
   get relieved(): boolean {
-    return this.pendingEvents < this.maxPending / 2;
+    return this.recovering === undefined && this.backlog.relieved;
   }
 
-  /** Stores the transaction (throws when the database fails), then schedules its events. */
-  async receive(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate"> {
-    const stored = await storeTransaction(this.db, txnId, body, txn);
-    if (!stored.isNew) {
-      // Stored by an earlier attempt whose answer failed: make sure it is being processed.
-      if (stored.pending && !this.scheduledTxns.has(stored.seq) && !this.finishedRecently.has(stored.seq)) this.schedule(stored);
-      return "duplicate";
+  /**
+   * Stores the transaction (throws when the database fails), then schedules its events. Throws
+   * InboxBusy, before storing anything, when it does not fit in the backlog. A transaction the
+   * database refuses for its content is recorded as poison instead.
+   */
+  async receive(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison"> {
+    if (this.recovering !== undefined || !this.backlog.admit(txn.events.length, body.length)) throw new InboxBusy();
+    let scheduled = false;
+    try {
+      const stored = await storeTransaction(this.db, txnId, body, txn);
+      if (!stored.isNew) {
+        // Stored by an earlier attempt whose answer failed: make sure it is being processed.
+        if (stored.pending && !this.scheduledTxns.has(stored.seq) && !this.finishedRecently.has(stored.seq)) {
+          this.schedule(stored);
+          scheduled = true;
+        }
+        return "duplicate";
+      }
+      for (const ev of stored.events) this.metrics.events.inc({ type: eventTypeLabel(ev.type) });
+      this.schedule(stored);
+      scheduled = true;
+      return "stored";
+    } catch (err) {
+      if (!isContentError(err)) throw err;
+      await recordPoison(this.db, Buffer.from(txnId, "utf8"), body, `database_rejected ${sqlState(err) ?? ""}: ${(err as Error).message}`);
+      this.log.error({ txnId: JSON.stringify(txnId), sqlState: sqlState(err), bytes: body.length }, "the database refused a transaction's content; recorded as poison and acknowledged");
+      return "poison";
+    } finally {
+      if (!scheduled) this.backlog.release(txn.events.length, body.length);
     }
-    for (const ev of stored.events) this.metrics.events.inc({ type: eventTypeLabel(ev.type) });
-    this.schedule(stored);
-    return "stored";
   }
 
-  /** Schedules the transactions stored but not finished before the last stop. */
+  /**
+   * Schedules the transactions stored but not finished before the last stop, oldest first, in
+   * pages that fit the backlog; returns how many there are. New transactions wait (InboxBusy)
+   * until all of them are scheduled, so that each room's events keep their order.
+   */
   async recover(): Promise<number> {
-    const pending = await pendingTransactions(this.db);
-    for (const txn of pending) this.schedule(txn);
-    return pending.length;
+    const total = await countPending(this.db);
+    if (total === 0) return 0;
+    let resolveFirst!: () => void;
+    const firstPage = new Promise<void>((r) => { resolveFirst = r; });
+    this.recovering = this.loadPages(resolveFirst).finally(() => { this.recovering = undefined; resolveFirst(); });
+    await Promise.race([firstPage, this.recovering]);
+    return total;
+  }
+
+  private async loadPages(firstPageScheduled: () => void): Promise<void> {
+    let after = 0;
+    for (;;) {
+      const page = await pendingTransactions(this.db, after, RECOVERY_PAGE);
+      for (const txn of page) {
+        while (!this.backlog.admit(txn.events.length, txn.bytes)) {
+          if (this.signal.aborted) return;
+          await this.backlog.whenRelieved();
+        }
+        this.schedule(txn);
+        after = txn.seq;
+      }
+      firstPageScheduled();
+      if (page.length < RECOVERY_PAGE || this.signal.aborted) return;
+    }
   }
 
   /** Waits until every scheduled event is processed and recorded as such. */
   async drain(): Promise<void> {
+    await this.recovering;
     await this.queues.drain();
-    await this.scheduled;
-    await this.flush();
+    await this.marks.flush();
   }
 
+  /** Schedules a transaction whose room in the backlog is already reserved. */
   private schedule(txn: StoredTransaction): void {
     this.scheduledTxns.add(txn.seq);
+    this.marks.started(txn.seq);
     let remaining = txn.events.length;
-    if (remaining === 0) this.markDone(txn.seq);
+    let interrupted = false;
     const started = process.hrtime.bigint();
-    this.pendingEvents += remaining;
-    this.metrics.pending.set(this.pendingEvents);
+    const settle = (finished: boolean): void => {
+      interrupted ||= !finished;
+      if (--remaining > 0) return;
+      this.backlog.release(0, txn.bytes);
+      if (!interrupted) this.marks.finish(txn.seq);
+    };
+    if (remaining === 0) {
+      remaining = 1;
+      settle(true);
+      return;
+    }
     for (const event of txn.events) {
       this.queues.enqueue(event.room_id, async () => {
-        let finished = true;
+        let finished = false;
         try {
           const failures = await this.process(event);
-          if (failures.length > 0) await recordFailure(this.db, txn.seq, event, failures.join("; "));
+          if (failures.length > 0) await this.recordFailure(txn.seq, event, failures.join("; "));
           this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          finished = true;
         } catch (err) {
           // Interrupted: not done, so the transaction stays pending for the next start.
-          // Anything else (recording the failure failed): logged by the queue, counted as done.
+          // Anything else is a bug in the processor: logged by the queue, counted as done.
           finished = !(err instanceof Interrupted);
           if (finished) throw err;
         } finally {
-          this.pendingEvents--;
-          this.metrics.pending.set(this.pendingEvents);
-          if (finished && --remaining === 0) this.markDone(txn.seq);
+          this.backlog.release(1, 0);
+          settle(finished);
         }
       });
     }
   }
 
-  /** Processed marks are written in batches: one UPDATE for many transactions. */
-  private markDone(seq: number): void {
-    this.done.push(seq);
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.scheduled = undefined;
-      return this.flush();
-    });
+  /**
+   * A failure that cannot be recorded (the database is down) is retried while the room waits:
+   * the event does not count as done until its failure is on record. A stop ends the waiting
+   * (Interrupted), and the transaction is then processed again at the next start.
+   */
+  private async recordFailure(seq: number, event: RawEvent, failure: string): Promise<void> {
+    let delay = this.retryMs;
+    for (;;) {
+      if (this.signal.aborted) throw new Interrupted();
+      try {
+        await recordFailure(this.db, seq, event, failure);
+        return;
+      } catch (err) {
+        this.log.warn({ err, eventId: event.event_id, delayMs: delay }, "could not record a handler failure; retrying");
+        await sleep(delay, undefined, { signal: this.signal }).catch(() => undefined);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
   }
 
-  /** Flushes run one after another, so that awaiting a flush awaits every earlier one. */
-  private flush(): Promise<void> {
-    this.lastFlush = this.lastFlush.then(() => this.write());
-    return this.lastFlush;
-  }
-
-  private async write(): Promise<void> {
-    const batch = this.done;
-    this.done = [];
-    if (batch.length === 0) return;
-    try {
-      await markProcessed(this.db, batch);
-      for (const seq of batch) {
-        this.scheduledTxns.delete(seq);
-        this.finishedRecently.add(seq);
-      }
-      // Sets iterate in insertion order: forget the oldest beyond a few thousand.
-      for (const seq of this.finishedRecently) {
-        if (this.finishedRecently.size <= 5_000) break;
-        this.finishedRecently.delete(seq);
-      }
-    } catch (err) {
-      // Keep them for the next flush. After a crash they are processed again (at least once).
-      this.done.push(...batch);
-      this.log.warn({ err, count: batch.length }, "could not record processed transactions; will retry");
+  private forget(seqs: number[]): void {
+    for (const seq of seqs) {
+      this.scheduledTxns.delete(seq);
+      this.finishedRecently.add(seq);
+    }
+    // Sets iterate in insertion order: forget the oldest beyond a few thousand.
+    for (const seq of this.finishedRecently) {
+      if (this.finishedRecently.size <= 5_000) break;
+      this.finishedRecently.delete(seq);
     }
   }
 }

@@ -1,4 +1,5 @@
-// The inbox tables (migration 0001): transactions are stored before they are acknowledged.
+// The inbox tables (migrations 0001, 0002): transactions are stored, bytes as received, before
+// they are acknowledged; transactions Loket cannot use are kept apart as poison.
 import { createHash } from "node:crypto";
 import type { Database } from "../db/database.ts";
 import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
@@ -6,6 +7,8 @@ import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../ma
 export interface StoredTransaction {
   seq: number;
   events: RawEvent[];
+  /** Size of the stored body: what the transaction weighs in the backlog. */
+  bytes: number;
 }
 
 export interface StoreResult extends StoredTransaction {
@@ -22,53 +25,85 @@ export interface StoreResult extends StoredTransaction {
  * be lost. A duplicate still reports whether it is pending: a store that committed although
  * its answer failed is followed by Synapse's retry, which must not leave it waiting.
  */
-export async function storeTransaction(db: Database, txnId: string, body: string, txn: DecodedTransaction): Promise<StoreResult> {
+export async function storeTransaction(db: Database, txnId: string, body: Buffer, txn: DecodedTransaction): Promise<StoreResult> {
   const digest = createHash("sha256").update(txn.events.map((e) => e.event_id).join("\n")).digest("hex");
   const [inserted] = await db.query<{ seq: string }>(
     `INSERT INTO inbox_transactions (txn_id, events_sha256, event_count, body) VALUES ($1, $2, $3, $4)
      ON CONFLICT (txn_id, events_sha256) DO NOTHING RETURNING seq::text AS seq`,
     [txnId, digest, txn.events.length, body],
   );
-  if (inserted) return { seq: Number(inserted.seq), events: txn.events, isNew: true, pending: true };
+  const bytes = body.length;
+  if (inserted) return { seq: Number(inserted.seq), events: txn.events, bytes, isNew: true, pending: true };
   const [existing] = await db.query<{ seq: string; pending: boolean }>(
     "SELECT seq::text AS seq, processed_at IS NULL AS pending FROM inbox_transactions WHERE txn_id = $1 AND events_sha256 = $2",
     [txnId, digest],
   );
   if (!existing) throw new Error(`transaction ${txnId} conflicted but cannot be found`);
-  return { seq: Number(existing.seq), events: txn.events, isNew: false, pending: existing.pending };
+  return { seq: Number(existing.seq), events: txn.events, bytes, isNew: false, pending: existing.pending };
 }
 
-/** Transactions stored but not completely processed before the last stop, oldest first. */
-export async function pendingTransactions(db: Database): Promise<StoredTransaction[]> {
-  const rows = await db.query<{ seq: string; body: string }>(
-    "SELECT seq::text AS seq, body FROM inbox_transactions WHERE processed_at IS NULL ORDER BY seq",
+/** pg returns bytea as a Buffer, PGlite as a Uint8Array. */
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+export async function countPending(db: Database): Promise<number> {
+  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NULL");
+  return row?.n ?? 0;
+}
+
+/** Up to `limit` transactions stored but not completely processed, after `afterSeq`, oldest first. */
+export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<StoredTransaction[]> {
+  const rows = await db.query<{ seq: string; body: Uint8Array }>(
+    // Order by the column: "ORDER BY seq" would sort the text alias, and put seq 10 before 9.
+    `SELECT t.seq::text AS seq, t.body FROM inbox_transactions t
+     WHERE t.processed_at IS NULL AND t.seq > $1 ORDER BY t.seq LIMIT $2`,
+    [afterSeq, limit],
   );
   return rows.map((r) => {
-    const txn = decodeTransaction(JSON.parse(r.body));
-    return { seq: Number(r.seq), events: typeof txn === "string" ? [] : txn.events };
+    const body = asBuffer(r.body);
+    const txn = decodeTransaction(JSON.parse(body.toString("utf8")));
+    return { seq: Number(r.seq), events: typeof txn === "string" ? [] : txn.events, bytes: body.length };
   });
 }
 
+/**
+ * Marks transactions as processed. The commit does not wait for the disk: a mark lost in a
+ * crash only means the transaction is processed again at the next start, which handlers
+ * tolerate (delivery is at least once), so the 200s' synchronous commits need not wait for it.
+ */
 export async function markProcessed(db: Database, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
-  await db.query("UPDATE inbox_transactions SET processed_at = now() WHERE seq = ANY($1::bigint[])", [seqs]);
+  // One round trip: the statements of one simple query run in one implicit transaction, which
+  // SET LOCAL applies to. The seqs are integers Loket read from the database.
+  const list = seqs.map((s) => String(Math.trunc(s))).join(",");
+  await db.exec(`SET LOCAL synchronous_commit = off; UPDATE inbox_transactions SET processed_at = now() WHERE seq IN (${list})`);
 }
+
+/** Text PostgreSQL takes whatever the event held: no NUL, no lone surrogates. */
+const storable = (s: string): string => s.toWellFormed().replaceAll("\u0000", "\uFFFD");
 
 export async function recordFailure(db: Database, txnSeq: number, event: RawEvent, failure: string): Promise<void> {
   await db.query(
     "INSERT INTO inbox_failures (txn_seq, event_id, room_id, failure) VALUES ($1, $2, $3, $4)",
-    [txnSeq, event.event_id, event.room_id, failure.slice(0, 2000)],
+    [txnSeq, storable(event.event_id), storable(event.room_id), storable(failure.slice(0, 2000))],
   );
 }
 
+/** Keeps a transaction Loket cannot use, bytes as received (bytea takes any bytes). */
+export async function recordPoison(db: Database, rawTxnId: Buffer, body: Buffer, reason: string): Promise<void> {
+  await db.query("INSERT INTO inbox_poison (txn_id, body, reason) VALUES ($1, $2, $3)", [rawTxnId, body, storable(reason)]);
+}
+
 /**
- * Deletes transactions processed more than `days` ago. Deduplication only needs recent ones
- * (Synapse retries within minutes); the archive keeps its own records.
+ * Deletes transactions processed, and poison received, more than `days` ago; returns how many
+ * transactions went. Deduplication only needs recent ones (Synapse retries within minutes); the
+ * archive keeps its own records. Counted in SQL: no deleted row travels to Loket.
  */
 export async function pruneProcessed(db: Database, days: number): Promise<number> {
-  const rows = await db.query(
-    "DELETE FROM inbox_transactions WHERE processed_at < now() - make_interval(days => $1) RETURNING seq",
+  await db.query("DELETE FROM inbox_poison WHERE received_at < now() - make_interval(days => $1)", [days]);
+  const [row] = await db.query<{ n: number }>(
+    `WITH deleted AS (DELETE FROM inbox_transactions WHERE processed_at < now() - make_interval(days => $1) RETURNING 1)
+     SELECT count(*)::int AS n FROM deleted`,
     [days],
   );
-  return rows.length;
+  return row?.n ?? 0;
 }

@@ -1,23 +1,34 @@
 // The homeserver -> appservice API (spec: application-service-api). Every request must carry
 // the hs_token; transactions are stored durably before the 200.
+import { isUtf8 } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Router } from "express";
 import { MatrixHttpError } from "../http/errors.ts";
-import { decodeTransaction, type DecodedTransaction } from "./events.ts";
+import type { DecodedTransaction } from "./events.ts";
+import { percentDecodeBytes, readTransactionBody, type PoisonReason } from "./transaction-body.ts";
+
+export type TransactionOutcome = "stored" | "duplicate" | "poison" | "empty" | "rejected" | "refused" | "failed";
 
 export interface AppserviceHandlers {
   hsToken: string;
   maxBodyBytes: number;
   /**
-   * Stores the transaction durably. Throws a MatrixHttpError to refuse it on purpose (shutting
-   * down, busy), anything else when it could not be stored; either way the homeserver retries.
+   * Stores the transaction durably (`body`: the bytes to keep, as received). Throws a
+   * MatrixHttpError to refuse it on purpose (shutting down, busy), anything else when it could
+   * not be stored; either way the homeserver retries. "poison": the database refused its
+   * content, and it was recorded as poison instead.
    */
-  onTransaction(txnId: string, body: string, txn: DecodedTransaction): Promise<"stored" | "duplicate">;
+  onTransaction(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison">;
+  /**
+   * Records a transaction Loket cannot use (raw id bytes and body as received); it is then
+   * answered 200, so that the homeserver moves on. Throws when it could not be recorded.
+   */
+  onPoison(rawTxnId: Buffer, body: Buffer, reason: PoisonReason): Promise<void>;
   /** True when the user exists (or was just created) in Loket's namespace. */
   onUserQuery(userId: string): Promise<boolean>;
   onRoomQuery(alias: string): Promise<boolean>;
   onPing(transactionId: string | undefined): void;
-  onTransactionOutcome(outcome: "stored" | "duplicate" | "rejected" | "refused" | "failed", err?: unknown): void;
+  onTransactionOutcome(outcome: TransactionOutcome, err?: unknown): void;
   onAuthFailure(reason: "missing" | "invalid"): void;
 }
 
@@ -55,23 +66,40 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
   const raw = express.raw({ type: () => true, limit: h.maxBodyBytes });
   const json = express.json({ type: () => true, limit: "64kb" });
 
+  // Any answer but 200 makes Synapse send the same transaction again, for ever, and nothing
+  // after it: a transaction Loket cannot use is recorded as poison and acknowledged.
+  const poison = async (rawId: Buffer, body: Buffer, reason: PoisonReason): Promise<void> => {
+    try {
+      await h.onPoison(rawId, body, reason);
+    } catch (err) {
+      h.onTransactionOutcome("failed", err);
+      throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
+    }
+    h.onTransactionOutcome("poison");
+  };
+
   const transaction: RequestHandler = async (req, res) => {
-    const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // The id as sent, undecoded by the router, so that bytes that are not UTF-8 survive.
+    const rawId = percentDecodeBytes(req.path.slice(req.path.lastIndexOf("/") + 1));
+    const verdict = readTransactionBody(raw);
+    if (verdict.kind === "invalid") {
       h.onTransactionOutcome("rejected");
-      throw new MatrixHttpError(400, "M_NOT_JSON", "transaction body is not valid JSON");
+      throw new MatrixHttpError(400, verdict.errcode, verdict.message);
     }
-    const txn = decodeTransaction(parsed);
-    if (typeof txn === "string") {
-      h.onTransactionOutcome("rejected");
-      throw new MatrixHttpError(400, "M_BAD_JSON", `not a transaction: ${txn}`);
+    if (verdict.kind === "poison" || !isUtf8(rawId)) {
+      await poison(rawId, raw, verdict.kind === "poison" ? verdict.reason : "transaction_id");
+      res.json({});
+      return;
     }
-    let outcome: "stored" | "duplicate";
+    if (verdict.kind === "empty") {
+      h.onTransactionOutcome("empty");
+      res.json({});
+      return;
+    }
+    let outcome: "stored" | "duplicate" | "poison";
     try {
-      outcome = await h.onTransaction(String(req.params.txnId), body, txn);
+      outcome = await h.onTransaction(rawId.toString("utf8"), verdict.body, verdict.txn);
     } catch (err) {
       if (err instanceof MatrixHttpError) {
         h.onTransactionOutcome("refused", err);
@@ -110,8 +138,9 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
 
   const auth = requireHsToken(h);
   // The spec's paths, and the legacy unprefixed ones of older homeservers.
+  // A pattern without capture groups: the router would answer 400 to an id it cannot decode.
+  router.put(/^(?:\/_matrix\/app\/v1)?\/transactions\/[^/]+$/, auth, raw, transaction);
   for (const prefix of ["/_matrix/app/v1", ""]) {
-    router.put(`${prefix}/transactions/:txnId`, auth, raw, transaction);
     router.get(`${prefix}/users/*userId`, auth, users);
     router.get(`${prefix}/rooms/*alias`, auth, rooms);
     router.all(`${prefix}/transactions/:txnId`, auth, wrongMethod("PUT"));

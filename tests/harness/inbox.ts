@@ -10,10 +10,10 @@ export interface InboxRow {
 }
 
 export async function inboxEvents(db: Database): Promise<InboxRow[]> {
-  const rows = await db.query<{ seq: string; txn_id: string; processed: boolean; body: string }>(
+  const rows = await db.query<{ seq: string; txn_id: string; processed: boolean; body: Uint8Array }>(
     "SELECT seq::text AS seq, txn_id, processed_at IS NOT NULL AS processed, body FROM inbox_transactions ORDER BY seq",
   );
-  return rows.flatMap((r) => (JSON.parse(r.body) as { events: RawEvent[] }).events.map((event) => ({
+  return rows.flatMap((r) => (JSON.parse(Buffer.from(r.body).toString("utf8")) as { events: RawEvent[] }).events.map((event) => ({
     txnSeq: Number(r.seq), txnId: r.txn_id, processed: r.processed, event,
   })));
 }

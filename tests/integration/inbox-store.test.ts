@@ -15,6 +15,7 @@ import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDat
 
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const log = pino({ level: "silent" });
+const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 /** Processes whatever earlier tests left pending, so that each test sees only its own. */
 async function settle(db: Database): Promise<void> {
@@ -59,12 +60,12 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
 
   it("stores a transaction once; a retry with the same events is a duplicate; a reused id with new events is not", async () => {
     const body = { events: [ev("$a1", "!r1:hs"), ev("$a2", "!r1:hs")] };
-    const first = await storeTransaction(db, "1", JSON.stringify(body), { events: body.events, extra: {} });
+    const first = await storeTransaction(db, "1", json(body), { events: body.events, extra: {} });
     expect(first).toMatchObject({ isNew: true, pending: true });
-    const retry = await storeTransaction(db, "1", JSON.stringify({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } });
+    const retry = await storeTransaction(db, "1", json({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } });
     expect(retry).toMatchObject({ isNew: false, pending: true, seq: first.seq });
     const reset = { events: [ev("$b1", "!r1:hs")] };
-    expect(await storeTransaction(db, "1", JSON.stringify(reset), { events: reset.events, extra: {} })).toMatchObject({ isNew: true });
+    expect(await storeTransaction(db, "1", json(reset), { events: reset.events, extra: {} })).toMatchObject({ isNew: true });
     const [count] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE txn_id = '1'");
     expect(count?.n).toBe(2);
   });
@@ -72,7 +73,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   it("resumes unprocessed transactions in order at start-up, each room in order", async () => {
     await settle(db);
     for (const [id, events] of [["r1", [ev("$r1", "!r3:hs"), ev("$r2", "!r4:hs")]], ["r2", [ev("$r3", "!r3:hs")]]] as const) {
-      await storeTransaction(db, id, JSON.stringify({ events }), { events: [...events], extra: {} });
+      await storeTransaction(db, id, json({ events }), { events: [...events], extra: {} });
     }
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
@@ -88,7 +89,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     await settle(db);
     const txn = { events: [ev("$i1", "!r5:hs")], extra: {} };
     const stopping = new Inbox(db, () => Promise.reject(new Interrupted()), createMetrics(), log);
-    expect(await stopping.receive("i1", JSON.stringify(txn), txn)).toBe("stored");
+    expect(await stopping.receive("i1", json(txn), txn)).toBe("stored");
     await stopping.drain();
     const seen: string[] = [];
     const next = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
@@ -101,14 +102,14 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     await settle(db);
     const txn = { events: [ev("$s1", "!r6:hs")], extra: {} };
     // Stored by an attempt whose answer never reached Synapse.
-    await storeTransaction(db, "s1", JSON.stringify(txn), txn);
+    await storeTransaction(db, "s1", json(txn), txn);
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
-    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
-    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
+    expect(await inbox.receive("s1", json(txn), txn)).toBe("duplicate");
+    expect(await inbox.receive("s1", json(txn), txn)).toBe("duplicate");
     await inbox.drain();
     expect(seen).toEqual(["$s1"]);
-    expect(await inbox.receive("s1", JSON.stringify(txn), txn)).toBe("duplicate");
+    expect(await inbox.receive("s1", json(txn), txn)).toBe("duplicate");
     await inbox.drain();
     expect(seen).toEqual(["$s1"]);
   });
@@ -120,7 +121,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
       return Promise.resolve(e.event_id === "$c1" ? ["greeting: Error: boom"] : []);
     }, createMetrics(), log);
     const txn = { events: [ev("$c1", "!r2:hs"), ev("$c2", "!r2:hs")], extra: {} };
-    expect(await inbox.receive("7", JSON.stringify(txn), txn)).toBe("stored");
+    expect(await inbox.receive("7", json(txn), txn)).toBe("stored");
     await inbox.drain();
     expect(seen).toEqual(["$c1", "$c2"]);
     const failures = await db.query<{ event_id: string; failure: string }>("SELECT event_id, failure FROM inbox_failures");
@@ -130,7 +131,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   it("prunes transactions processed longer ago than the retention, and nothing pending", async () => {
     await settle(db);
     const txn = { events: [ev("$p1", "!r7:hs")], extra: {} };
-    await storeTransaction(db, "p-pending", JSON.stringify(txn), txn);
+    await storeTransaction(db, "p-pending", json(txn), txn);
     await db.query("UPDATE inbox_transactions SET processed_at = now() - interval '8 days' WHERE processed_at IS NOT NULL");
     const [before] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
     expect(before?.n).toBeGreaterThan(0);

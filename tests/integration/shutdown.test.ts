@@ -81,6 +81,13 @@ function put(app: LoketApp, txnId: string, body: string, agent: Agent | false, e
   return { answer, continued: continuedP, finish: () => { finish(); } };
 }
 
+// An event of a room the bot is not in: stored, and nothing for the silent homeserver. (A
+// transaction without events has nothing to store and is acknowledged at once.)
+const message = (id: string) => JSON.stringify({ events: [{
+  event_id: `$${id}`, room_id: "!elsewhere:stop.test", type: "m.room.message", sender: "@burger:stop.test",
+  content: { msgtype: "m.text", body: "hoi" },
+}] });
+
 const invite = (id: string) => JSON.stringify({ events: [{
   event_id: `$${id}`, room_id: `!${id}:stop.test`, type: "m.room.member", sender: "@burger:stop.test",
   state_key: "@gemeente_stil:stop.test", content: { membership: "invite", is_direct: true },
@@ -94,7 +101,7 @@ describe("stopping", () => {
       // Hold the table, so that the transaction is in flight (waiting on the lock) at the stop.
       await admin.query("BEGIN");
       await admin.query("LOCK TABLE inbox_transactions IN EXCLUSIVE MODE");
-      const { answer } = put(app, "inflight", JSON.stringify({ events: [] }), agent);
+      const { answer } = put(app, "inflight", message("inflight"), agent);
       await eventually(async () => {
         // pg_stat_activity is a snapshot per transaction: clear it on every look.
         await admin.query("SELECT pg_stat_clear_snapshot()");
@@ -125,7 +132,7 @@ describe("stopping", () => {
     const app = await boot();
     try {
       // `Expect: 100-continue` says when the server has the request; only then does the stop begin.
-      const late = put(app, "late", JSON.stringify({ events: [] }), false, { expect: "100-continue" });
+      const late = put(app, "late", message("late"), false, { expect: "100-continue" });
       await late.continued;
       const stopped = app.stop();
       late.finish();

@@ -1,4 +1,4 @@
--- Outgoing messages (migration: outgoing): every message a bot sends is recorded under a
+-- Outgoing messages (migration 0003): every message a bot sends is recorded under a
 -- transaction id derived from its cause, before it is sent and again with the event id once the
 -- homeserver accepted it, so that a replay after a crash (or a homeserver restart, which forgets
 -- its own transaction cache) never sends it twice.

@@ -1,4 +1,4 @@
--- Timers (migration: timers): work due at a moment (an answer term running out, a retention
+-- Timers (migration 0004): work due at a moment (an answer term running out, a retention
 -- date), kept as rows so that a restart forgets none. A timer is claimed with a lease before it
 -- runs, so that with several Loket processes on one database each timer runs in one of them;
 -- after a crash the lease runs out and it runs again (handlers are idempotent).

@@ -1,0 +1,127 @@
+// A cheap pass over a transaction body's bytes before JSON.parse: it bounds nesting depth, the
+// number of events and the size of each event, so that a hostile body (10 MB nested millions of
+// levels deep) costs one linear scan and no allocation instead of seconds of parsing and
+// hundreds of MB. It also finds the byte ranges of the top-level members, so that members Loket
+// does not keep can be cut out while every other byte stays as received.
+
+export interface ScanLimits {
+  /** Deepest nesting of arrays and objects. */
+  maxDepth: number;
+  /** Most entries in the top-level `events` array. */
+  maxEvents: number;
+  /** Largest entry of the `events` array, in bytes as received. */
+  maxEventBytes: number;
+}
+
+export interface Member {
+  /** The member's name, decoded. */
+  key: string;
+  /** Byte offsets: from the key's opening quote to just after the value. */
+  start: number;
+  end: number;
+}
+
+export type ScanResult =
+  | { ok: true; members: Member[] }
+  | { ok: false; reason: "too_deep" | "too_many_events" | "event_too_large" };
+
+const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c;
+const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
+const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+function decodeKey(body: Buffer, start: number, end: number): string {
+  if (!body.subarray(start, end).includes(BACKSLASH)) return body.toString("utf8", start + 1, end - 1);
+  try {
+    const key: unknown = JSON.parse(body.toString("utf8", start, end));
+    return typeof key === "string" ? key : "";
+  } catch {
+    return "";
+  }
+}
+
+/** The index of the quote that closes the string opening at `start` (body.length if none). */
+function stringEnd(body: Buffer, start: number): number {
+  // Most strings are short: a plain loop beats a native call there.
+  const near = Math.min(body.length, start + 64);
+  for (let j = start + 1; j < near; j++) {
+    const b = body[j];
+    if (b === BACKSLASH) j++;
+    else if (b === QUOTE) return j;
+  }
+  for (let j = near; ; j++) {
+    j = body.indexOf(QUOTE, j);
+    if (j === -1) return body.length;
+    let backslashes = 0;
+    while (body[j - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return j;
+  }
+}
+
+/**
+ * Scans a body. Tolerant of malformed JSON (JSON.parse judges that afterwards): it only
+ * reports what breaks a limit, and the top-level members of a top-level object.
+ */
+export function scanBody(body: Buffer, limits: ScanLimits): ScanResult {
+  const members: Member[] = [];
+  let depth = 0;
+  // Top-level object bookkeeping: the member being read and whether a key is expected.
+  const topIsObject = body.find((b) => !isSpace(b)) === OPEN_OBJ;
+  let expectKey = false;
+  let member: Member | undefined;
+  let inEvents = false;
+  let events = 0;
+  let eventStart = 0;
+  const closeMember = (at: number): void => {
+    if (!member) return;
+    let end = at;
+    while (end > member.start && isSpace(body[end - 1])) end--;
+    member.end = end;
+    members.push(member);
+    member = undefined;
+  };
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i];
+    if (b === QUOTE) {
+      // Strings are most of a body: jump to their end with a native search.
+      const end = stringEnd(body, i);
+      if (topIsObject && depth === 1 && expectKey) {
+        member = { key: decodeKey(body, i, end + 1), start: i, end: 0 };
+        expectKey = false;
+      }
+      i = end;
+    } else if (b === OPEN_OBJ || b === OPEN_ARR) {
+      if (++depth > limits.maxDepth) return { ok: false, reason: "too_deep" };
+      if (depth === 1) expectKey = b === OPEN_OBJ;
+      else if (depth === 2 && b === OPEN_ARR && member?.key === "events") inEvents = true;
+      else if (depth === 3 && inEvents) {
+        if (++events > limits.maxEvents) return { ok: false, reason: "too_many_events" };
+        eventStart = i;
+      }
+    } else if (b === CLOSE_OBJ || b === CLOSE_ARR) {
+      if (depth === 3 && inEvents && i + 1 - eventStart > limits.maxEventBytes) return { ok: false, reason: "event_too_large" };
+      if (depth === 2) inEvents = false;
+      if (depth === 1 && topIsObject) closeMember(i);
+      depth--;
+    } else if (b === COMMA && depth === 1 && topIsObject) {
+      closeMember(i);
+      expectKey = true;
+    }
+  }
+  return { ok: true, members };
+}
+
+/**
+ * The body without the named top-level members; every kept member's bytes stay exactly as
+ * received. Returns the body itself when nothing is dropped.
+ */
+export function withoutMembers(body: Buffer, members: Member[], drop: ReadonlySet<string>): Buffer {
+  if (!members.some((m) => drop.has(m.key))) return body;
+  const parts: Buffer[] = [Buffer.from("{")];
+  for (const m of members) {
+    if (drop.has(m.key)) continue;
+    if (parts.length > 1) parts.push(Buffer.from(","));
+    parts.push(body.subarray(m.start, m.end));
+  }
+  parts.push(Buffer.from("}"));
+  return Buffer.concat(parts);
+}

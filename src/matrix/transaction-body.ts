@@ -1,0 +1,74 @@
+// What Loket makes of a transaction body, before anything is stored: the body to keep (raw
+// bytes, minus the ephemeral data nothing uses), its decoded events, or why it cannot be used.
+import { isUtf8 } from "node:buffer";
+import { scanBody, withoutMembers, type ScanLimits } from "./body-scan.ts";
+import { decodeTransaction, type DecodedTransaction } from "./events.ts";
+
+/**
+ * Bounds from the spec and Synapse. A PDU is at most 65 536 bytes; the homeserver adds
+ * `unsigned` data to what it pushes (prev_content of a state event, the stripped room state of
+ * an invite), so an event as received may be a few times that: 256 KiB leaves room for it.
+ * Synapse sends at most 100 events per transaction. Nothing Synapse produces nests deeper than
+ * its own JSON encoder allows; 512 levels is far beyond any real event and cheap to parse.
+ */
+export const TRANSACTION_LIMITS: ScanLimits = { maxDepth: 512, maxEvents: 100, maxEventBytes: 256 * 1024 };
+
+/**
+ * Top-level members not kept: typing notifications, read receipts and presence (stable name and
+ * MSC2409's). No capability uses them, and data minimisation (AVG) says not to store them.
+ * Everything else is kept: events, and to-device messages and device-list / key-count data
+ * (`de.sorunome.msc2409.to_device`, `org.matrix.msc3202.*`), which E2EE will need.
+ */
+export const DROPPED_MEMBERS: ReadonlySet<string> = new Set(["ephemeral", "de.sorunome.msc2409.ephemeral"]);
+
+export type PoisonReason = "transaction_id" | "not_utf8" | "too_deep" | "too_many_events" | "event_too_large" | "database_rejected";
+
+export type BodyVerdict =
+  /** Worth storing: `body` is what to store (bytes as received, dropped members cut out). */
+  | { kind: "transaction"; body: Buffer; txn: DecodedTransaction }
+  /** Nothing any capability needs (no events, no to-device or key data): nothing to store. */
+  | { kind: "empty" }
+  /** A transaction Loket cannot use: recorded as poison, answered 200 so the homeserver moves on. */
+  | { kind: "poison"; reason: PoisonReason }
+  /** Not a transaction at all: answered 400. */
+  | { kind: "invalid"; errcode: "M_NOT_JSON" | "M_BAD_JSON"; message: string };
+
+const isEmpty = (v: unknown): boolean =>
+  v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0);
+
+export function readTransactionBody(raw: Buffer, limits: ScanLimits = TRANSACTION_LIMITS): BodyVerdict {
+  // RFC 8259: JSON between systems is UTF-8. Decoding anything else would replace bytes.
+  if (!isUtf8(raw)) return { kind: "poison", reason: "not_utf8" };
+  const scan = scanBody(raw, limits);
+  if (!scan.ok) return { kind: "poison", reason: scan.reason };
+  const body = withoutMembers(raw, scan.members, DROPPED_MEMBERS);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { kind: "invalid", errcode: "M_NOT_JSON", message: "transaction body is not valid JSON" };
+  }
+  const txn = decodeTransaction(parsed);
+  if (typeof txn === "string") return { kind: "invalid", errcode: "M_BAD_JSON", message: `not a transaction: ${txn}` };
+  // A member name spelled with escapes passes the scan's per-event checks; not this one.
+  if (txn.events.length > limits.maxEvents) return { kind: "poison", reason: "too_many_events" };
+  if (txn.events.length === 0 && Object.values(txn.extra).every(isEmpty)) return { kind: "empty" };
+  return { kind: "transaction", body, txn };
+}
+
+/** Percent-decodes a path segment to bytes; a malformed escape stays as written. */
+export function percentDecodeBytes(segment: string): Buffer {
+  const bytes: number[] = [];
+  const literal = Buffer.from(segment, "utf8");
+  for (let i = 0; i < literal.length; i++) {
+    const b = literal[i] ?? 0;
+    const hex = b === 0x25 ? literal.toString("latin1", i + 1, i + 3) : "";
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes);
+}
