@@ -49,7 +49,9 @@ export function encryptionSettings(visibility: HistoryVisibility): EncryptionSet
  * a member it was shared with is no longer in the list (left, kicked) or a device went away.
  */
 export async function encryptForRoom(bot: BotDevice, roomId: string, type: string, content: object): Promise<EncryptedContent> {
-  const members = await roomMembers(bot, roomId);
+  // The bot itself is always a recipient: with nobody to share with, the machine would have no
+  // outbound session, and encryptRoomEvent panics inside the WASM module without one.
+  const members = [...new Set([...await roomMembers(bot, roomId), bot.userId])];
   const visibility = await historyVisibility(bot, roomId);
   // The wasm calls take ownership of the UserId objects: build a fresh list for each call.
   const users = (): UserId[] => members.map((u) => new UserId(u));

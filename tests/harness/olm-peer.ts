@@ -28,24 +28,28 @@ export async function uploadKeys(machine: OlmMachine): Promise<UploadBody> {
 export class OlmPeer {
   readonly machine: OlmMachine;
   readonly userId: string;
+  readonly deviceId: string;
+  /** What the machine uploaded (device keys, one-time keys): for the other side's key query. */
+  readonly keys: UploadBody;
   private counter = 0;
 
-  private constructor(machine: OlmMachine, userId: string) {
+  constructor(machine: OlmMachine, keys: UploadBody) {
     this.machine = machine;
-    this.userId = userId;
+    this.userId = machine.userId.toString();
+    this.deviceId = machine.deviceId.toString();
+    this.keys = keys;
   }
 
   static async create(userId: string, deviceId: string): Promise<OlmPeer> {
     const machine = await OlmMachine.initialize(new UserId(userId), new DeviceId(deviceId));
-    await uploadKeys(machine);
-    return new OlmPeer(machine, userId);
+    return new OlmPeer(machine, await uploadKeys(machine));
   }
 
   /**
    * Establishes an Olm session with the target device (its uploaded keys) and returns the
    * to-device events carrying this peer's room key for `roomId`, as the target would sync them.
    */
-  async shareRoomKey(roomId: string, target: { userId: string; deviceId: string; keys: UploadBody }): Promise<unknown[]> {
+  async shareRoomKey(roomId: string, target: { userId: string; deviceId: string; keys: UploadBody }, settings = new EncryptionSettings()): Promise<unknown[]> {
     const m = this.machine;
     await m.updateTrackedUsers([new UserId(target.userId)]);
     for (const req of await m.outgoingRequests()) {
@@ -62,7 +66,7 @@ export class OlmPeer {
       await m.markRequestAsSent(claim.id, claim.type, JSON.stringify(res));
     }
     const events: unknown[] = [];
-    for (const req of await m.shareRoomKey(new RoomId(roomId), [new UserId(target.userId)], new EncryptionSettings())) {
+    for (const req of await m.shareRoomKey(new RoomId(roomId), [new UserId(target.userId)], settings)) {
       const body = JSON.parse(req.body) as { messages: Record<string, Record<string, unknown>> };
       for (const devices of Object.values(body.messages)) {
         for (const content of Object.values(devices)) events.push({ type: req.event_type, sender: this.userId, content });
