@@ -30,7 +30,7 @@ export interface RequestOpts {
 
 /** The client-server API as one bot device. */
 export class DeviceHttp {
-  private readonly opts: HttpOptions;
+  readonly opts: HttpOptions;
   readonly userId: string;
   readonly deviceId: string | undefined;
 
@@ -66,6 +66,23 @@ export class DeviceHttp {
     }
     return json as T;
   }
+}
+
+/** Uploads bytes to the media repository as the bot; resolves with the mxc:// URI. */
+export async function uploadMedia(opts: HttpOptions, userId: string, bytes: Uint8Array, signal?: AbortSignal): Promise<string> {
+  const url = new URL(`${opts.baseUrl.replace(/\/$/, "")}/_matrix/media/v3/upload`);
+  url.searchParams.set("user_id", userId);
+  const res = await (opts.fetch ?? fetch)(url.toString(), {
+    method: "POST",
+    headers: { authorization: `Bearer ${opts.asToken}`, "content-type": "application/octet-stream" },
+    body: bytes,
+    signal: signal ?? null,
+  });
+  const body = await res.json().catch(() => ({})) as { content_uri?: string; errcode?: string };
+  if (!res.ok || typeof body.content_uri !== "string") {
+    throw new HomeserverRequestError(res.status, body.errcode ?? "M_UNKNOWN", `media upload: ${res.status} ${body.errcode ?? ""}`.trim());
+  }
+  return body.content_uri;
 }
 
 export const enc = encodeURIComponent;

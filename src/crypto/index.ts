@@ -24,6 +24,9 @@
 //     plain PUT /rooms/{roomId}/send/m.room.encrypted/{txnId}.
 //   service.onMemberLeft(bot, roomId): forget the room's outbound session at once (the machine
 //     also rotates by itself on the next encrypt when it sees a member gone).
+//   service.shareHistory(bot, roomId, userId): MSC4268 — sends the user's devices a bundle of the
+//     room keys the bot holds (uploaded encrypted to the media repository). Call it right before
+//     that same bot invites the user: clients accept a bundle from their inviter only.
 //   service.persist(): write every store now (encrypt and each sync round already do it).
 //   service.syncNow(): one /sync round per bot device (sync "manual": tests and tools).
 //   service.retryWaiting(): hand on the waiting events whose keys are there now.

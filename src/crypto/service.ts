@@ -9,6 +9,7 @@ import { BotDevice } from "./bot.ts";
 import { decryptWith, type DecryptResult } from "./decrypt.ts";
 import { ensureCrossSigning, ensureDevice, newDeviceId } from "./device.ts";
 import { encryptForRoom, rotateRoomKey, type EncryptedContent } from "./encrypt.ts";
+import { shareHistory } from "./history.ts";
 import { DeviceHttp, type FetchLike } from "./http.ts";
 import { lockStores, type StoreLock } from "./lock.ts";
 import { deriveKeys } from "./seal.ts";
@@ -35,6 +36,7 @@ export interface CryptoService {
   decrypt(raw: RawEvent): Promise<DecryptResult>;
   encrypt(bot: UserId, roomId: string, type: string, content: object): Promise<EncryptedContent>;
   onMemberLeft(bot: UserId, roomId: string): Promise<void>;
+  shareHistory(bot: UserId, roomId: string, userId: string): Promise<"shared" | "nothing-to-share" | "no-devices">;
   persist(): Promise<void>;
   syncNow(): Promise<void>;
   retryWaiting(): Promise<number>;
@@ -121,13 +123,19 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
   return {
     async decrypt(raw) {
       const res = await decrypt(raw);
-      if (res.status === "waiting") await waiting.add(raw, res.reason);
-      return res;
+      if (res.status !== "waiting") return res;
+      await waiting.add(raw, res.reason);
+      // The key may have arrived between the attempt and the insert, its retry finding no row:
+      // one more attempt closes that gap (the row goes, the caller gets the plaintext).
+      const again = await decrypt(raw);
+      if (again.status === "decrypted") await waiting.remove(raw.event_id);
+      return again.status === "decrypted" ? again : res;
     },
     encrypt: (bot, roomId, type, content) => encryptForRoom(entryOf(bot).bot, roomId, type, content),
     async onMemberLeft(bot, roomId) {
       await rotateRoomKey(entryOf(bot).bot, roomId);
     },
+    shareHistory: (bot, roomId, userId) => shareHistory(entryOf(bot).bot, roomId, userId),
     async persist() {
       for (const e of entries.values()) await e.bot.run(() => e.bot.persist());
     },

@@ -30,6 +30,10 @@ export class WaitingEvents {
     );
   }
 
+  async remove(eventId: string): Promise<void> {
+    await this.db.query("DELETE FROM crypto_waiting_events WHERE event_id = $1", [eventId]);
+  }
+
   async count(): Promise<number> {
     const rows = await this.db.query<{ n: number }>("SELECT count(*)::int AS n FROM crypto_waiting_events");
     return rows[0]?.n ?? 0;

@@ -1,17 +1,36 @@
 // Real E2EE clients for the tests: matrix-js-sdk with its Rust crypto (not Loket's code), and
 // calls made as an appservice bot with the as_token.
-import { createClient, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
+import { createClient, Method, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
 import type { RunningSynapse } from "../../src/devserver/synapse.ts";
 import { quiet, startSyncing, waitForEvent, type TestUser } from "./client.ts";
+import { eventually } from "./wait.ts";
 
 let counter = 0;
 
 /** A fresh user whose client encrypts (Rust crypto, in memory) and syncs. */
-export async function newCryptoUser(synapse: RunningSynapse, prefix: string): Promise<TestUser> {
+export async function newCryptoUser(synapse: RunningSynapse, prefix: string, opts: { crossSign?: boolean } = {}, logger = quiet): Promise<TestUser> {
   const reg = await synapse.registerUser(`${prefix}${Date.now().toString(36)}${counter++}`, "test-password-1");
-  const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger: quiet });
+  const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger });
   await client.initRustCrypto({ useIndexedDB: false });
   await startSyncing(client);
+  if (opts.crossSign) {
+    // As Element does at first login. Synapse needs no UIA for a user's first cross-signing keys
+    // (MSC3967); the password is the fallback.
+    await client.getCrypto()?.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        try {
+          await makeRequest(null);
+        } catch {
+          await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: reg.userId }, password: reg.password });
+        }
+      },
+    });
+  }
+  // Ready once the homeserver lists the device's keys (others can share with it).
+  await eventually(async () => {
+    const res = await client.http.authedRequest<{ device_keys: Record<string, Record<string, unknown>> }>(Method.Post, "/keys/query", undefined, { device_keys: { [reg.userId]: [] } });
+    return res.device_keys[reg.userId]?.[reg.deviceId];
+  }, `the device keys of ${reg.userId}`);
   return { userId: reg.userId, client };
 }
 

@@ -3,7 +3,7 @@
 // client decrypts; the service restarts with the same device and catches up; late keys hand the
 // waiting event on; a second service is refused the store.
 import { pino } from "pino";
-import { MsgType, Preset } from "matrix-js-sdk";
+import { MatrixEvent, MsgType, Preset } from "matrix-js-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CryptoStoreLockedError, startCrypto, type BotCryptoStatus, type CryptoService, type DecryptedEvent } from "../../src/crypto/index.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
@@ -132,6 +132,36 @@ describe("E2EE crypto service", () => {
       await waitForEvent(citizen.client, roomId, (ev) => ev.getStateKey() === staff.userId && ev.getContent().membership === "leave");
       const afterLeave = await svc().encrypt(bot, roomId, "m.room.message", { msgtype: "m.notice", body: "De medewerker is weg" });
       expect(sessionOf(afterLeave)).not.toBe(sessionOf(first));
+    } finally {
+      staff.client.stopClient();
+    }
+  });
+
+  it("a staff member the bot invites after ten encrypted messages can read those ten (MSC4268)", async () => {
+    const { room_id: dm } = await citizen.client.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat, initial_state: [ENCRYPTION] });
+    await waitForEvent(citizen.client, dm, (ev) => ev.getType() === "m.room.member" && ev.getStateKey() === bot && ev.getContent().membership === "join");
+    const sent: string[] = [];
+    for (let i = 1; i <= 10; i++) sent.push((await citizen.client.sendMessage(dm, { msgtype: MsgType.Text, body: `Vraag ${i} over mijn aanvraag` })).event_id);
+    await svc().syncNow();
+
+    // Room history goes to cross-signed devices only (matrix-sdk-crypto enforces it for MSC4268).
+    const staff = await newCryptoUser(fixture.stack.synapse, "medewerker", { crossSign: true });
+    try {
+      expect(await svc().shareHistory(bot, dm, staff.userId)).toBe("shared");
+      await as("POST", `/v3/rooms/${encodeURIComponent(dm)}/invite`, { user_id: staff.userId });
+      await eventually(() => Promise.resolve(staff.client.getRoom(dm)?.getMyMembership() === "invite" ? true : undefined), "the invite at the staff client");
+      await staff.client.joinRoom(dm);
+      const bodies = await eventually(async () => {
+        const out: string[] = [];
+        for (const id of sent) {
+          const ev = new MatrixEvent(await staff.client.fetchRoomEvent(dm, id));
+          await staff.client.decryptEventIfNeeded(ev);
+          if (ev.isDecryptionFailure()) return undefined;
+          out.push(String(ev.getContent().body));
+        }
+        return out;
+      }, "the staff member decrypting the history");
+      expect(bodies).toEqual(sent.map((_, i) => `Vraag ${i + 1} over mijn aanvraag`));
     } finally {
       staff.client.stopClient();
     }
