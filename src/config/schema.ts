@@ -69,6 +69,7 @@ const crypto = z.object({
   enabled: z.boolean().default(false)
     .describe("End-to-end encryption: each municipality bot gets a device of its own and takes part in encrypted rooms."),
   store_key: secret("Key that encrypts the bots' crypto stores (Olm/Megolm keys) at rest in the database; at least 16 characters. Required when enabled; losing it loses the bots' devices and their room keys.").optional(),
+  backup_key: secret("Recovery key of the bots' server-side key backup: base64 of 32 random bytes (openssl rand -base64 32). Every room key a bot receives is backed up, encrypted to this key; a bot whose store was lost restores them at start. Unset: no backup. Keep it apart from the database backups.").optional(),
   device_display_name: z.string().min(1).default("Loket")
     .describe("Display name of the bots' devices, as clients show it next to the device id."),
   sync_timeout_ms: z.number().int().min(0).max(120_000).default(30_000)

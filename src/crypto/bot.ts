@@ -86,6 +86,14 @@ export class BotDevice {
         if (id !== undefined) await this.machine.markRequestAsSent(id, req.type, response);
       }
     }
+    if (await this.machine.isBackupEnabled()) {
+      // Room keys not yet in the server-side backup, a batch at a time.
+      for (let batch = 0; batch < 100; batch++) {
+        const req = await this.machine.backupRoomKeys();
+        if (!req) break;
+        await this.machine.markRequestAsSent(req.id, req.type, await send(this.http, req, signal));
+      }
+    }
     await this.persist(syncToken);
   }
 

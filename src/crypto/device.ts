@@ -21,6 +21,17 @@ export async function ensureDevice(userHttp: DeviceHttp, deviceId: string, displ
 }
 
 /**
+ * Deletes the bot's other Loket devices (left behind when a store was lost), so that clients
+ * stop encrypting for keys nobody holds. Appservices delete devices without UIA (MSC4190).
+ */
+export async function deleteStaleDevices(userHttp: DeviceHttp, keep: string): Promise<string[]> {
+  const res = await userHttp.request<{ devices?: { device_id: string }[] }>("GET", "/v3/devices");
+  const stale = (res.devices ?? []).map((d) => d.device_id).filter((id) => id.startsWith("LOKET") && id !== keep);
+  for (const id of stale) await userHttp.request("DELETE", `/v3/devices/${enc(id)}`, { body: {} });
+  return stale;
+}
+
+/**
  * Makes sure the bot has a cross-signing identity that the homeserver knows and whose private
  * keys the machine holds, and that the device is signed by it. Without one (new bot, or the
  * homeserver lost or replaced it), a new identity is bootstrapped: persisted first, then the

@@ -9,6 +9,9 @@
 //     bootstraps cross-signing when needed, runs one catch-up /sync per bot device (to-device
 //     messages that arrived while Loket was down) and retries the events waiting for keys; then,
 //     unless sync is "manual", long-polls /sync per bot device in the background.
+//     With crypto.backup_key: turns on the server-side key backup (every room key is backed up as
+//     it arrives) and, for a bot whose store is new (first start, or the database was lost),
+//     restores the backed-up room keys; a new store also deletes the bot's stale LOKET* devices.
 //     Needs the homeserver: the caller retries a failed start (nothing is left held).
 //   service.decrypt(rawEvent): Promise<DecryptResult>
 //     { status: "decrypted", event } — the raw event with the plaintext type and content, the

@@ -7,7 +7,8 @@ import type { RawEvent } from "../matrix/events.ts";
 import type { UserId } from "../matrix/ids.ts";
 import { BotDevice } from "./bot.ts";
 import { decryptWith, type DecryptResult } from "./decrypt.ts";
-import { ensureCrossSigning, ensureDevice, newDeviceId } from "./device.ts";
+import { backupKey, enableBackup, restoreBackup } from "./backup.ts";
+import { deleteStaleDevices, ensureCrossSigning, ensureDevice, newDeviceId } from "./device.ts";
 import { encryptForRoom, rotateRoomKey, type EncryptedContent } from "./encrypt.ts";
 import { shareHistory } from "./history.ts";
 import { DeviceHttp, type FetchLike } from "./http.ts";
@@ -51,6 +52,7 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
   const storeKey = config.crypto.store_key;
   if (storeKey === undefined) throw new Error("crypto.store_key is not set");
   const keys = deriveKeys(storeKey);
+  const recovery = config.crypto.backup_key === undefined ? undefined : backupKey(config.crypto.backup_key);
   await initAsync();
   const lock: StoreLock = await lockStores(db, config.database.url, opts.bots, (err) => {
     log.error({ err }, "the connection holding the crypto store lock broke; crypto stops writing its stores");
@@ -86,10 +88,23 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
       track("crypto.retry-waiting", waiting.retry(sessions));
       return Promise.resolve();
     });
-    await ensureDevice(new DeviceHttp(httpOpts, userId), deviceId, config.crypto.device_display_name);
+    const userHttp = new DeviceHttp(httpOpts, userId);
+    await ensureDevice(userHttp, deviceId, config.crypto.device_display_name);
     await bot.run(() => bot.flush());
     const crossSigning = await bot.run(() => ensureCrossSigning(bot));
-    log.info({ userId, deviceId, crossSigning, restored: row?.dump !== undefined }, "crypto device ready");
+    const fresh = row?.dump === undefined;
+    if (fresh) {
+      const deleted = await deleteStaleDevices(userHttp, deviceId);
+      if (deleted.length > 0) log.warn({ userId, deviceId, deleted }, "new crypto device: deleted the bot's earlier Loket devices (their store is gone)");
+    }
+    let restoredKeys = 0;
+    if (recovery) {
+      const version = await bot.run(() => enableBackup(bot, recovery));
+      // A new store (first start, or the database was lost): take back what the backup holds.
+      if (fresh) restoredKeys = await bot.run(() => restoreBackup(bot, recovery, version));
+      await bot.run(() => bot.flush());
+    }
+    log.info({ userId, deviceId, crossSigning, restoredStore: !fresh, restoredKeys, backup: recovery !== undefined }, "crypto device ready");
     return { bot, sync: { token: row?.syncToken, lastSyncAt: undefined, toDeviceReceived: 0 } };
   };
 
