@@ -1,10 +1,10 @@
 // One bot device: its OlmMachine (on fake-indexeddb), one serialised queue of machine calls, the
 // outgoing-request loop and persistence of the store.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { DeviceId, OlmMachine, StoreHandle, UserId } from "@matrix-org/matrix-sdk-crypto-wasm";
 import type { Logger } from "../logging.ts";
 import type { DeviceHttp } from "./http.ts";
-import { deleteDatabases, dumpDatabases, restoreDatabases } from "./idb-dump.ts";
+import { deleteDatabases, dumpDatabases, restoreDatabases, type Dump } from "./idb-dump.ts";
 import { isKeysUpload, requestId, send } from "./requests.ts";
 import type { CryptoStoreRows } from "./store.ts";
 
@@ -27,9 +27,11 @@ export class BotDevice {
   private readonly prefix: string;
   private readonly opts: BotDeviceOptions;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Bytes of the last sealed dump written. */
+  /** Digest of each record as last written: a persist writes only records whose digest changed. */
+  private readonly written = new Map<string, string>();
+  /** Size of the store (serialised records) and what the last persist cost. */
   storeBytes = 0;
-  lastPersistMs = 0;
+  lastPersist = { ms: 0, records: 0, bytes: 0 };
 
   private constructor(opts: BotDeviceOptions, machine: OlmMachine, prefix: string) {
     this.opts = opts;
@@ -41,14 +43,16 @@ export class BotDevice {
   }
 
   /** Opens the machine: restored from `dump` when given, else a new account for the device. */
-  static async open(opts: BotDeviceOptions, dump: Buffer | undefined): Promise<BotDevice> {
+  static async open(opts: BotDeviceOptions, dump: Dump | undefined): Promise<BotDevice> {
     // A fresh name per process: the dump moves into new databases; nothing else shares them.
     const prefix = `loket-crypto/${randomUUID()}/${opts.userId}`;
     if (dump) await restoreDatabases(prefix, dump);
     const handle = await StoreHandle.openWithKey(prefix, opts.machineKey);
     try {
       const machine = await OlmMachine.initFromStore(new UserId(opts.userId), new DeviceId(opts.deviceId), handle);
-      return new BotDevice(opts, machine, prefix);
+      const bot = new BotDevice(opts, machine, prefix);
+      for (const r of dump?.records ?? []) bot.written.set(r.id, digest(r.data));
+      return bot;
     } finally {
       handle.free();
     }
@@ -66,8 +70,26 @@ export class BotDevice {
     this.opts.assertWriter();
     const started = performance.now();
     const dump = await dumpDatabases(this.prefix);
-    this.storeBytes = await this.opts.rows.save(this.userId, dump, syncToken);
-    this.lastPersistMs = performance.now() - started;
+    const seen = new Set<string>();
+    const changed = [];
+    const digests = new Map<string, string>();
+    let size = 0;
+    for (const r of dump.records) {
+      seen.add(r.id);
+      size += r.data.length;
+      const d = digest(r.data);
+      if (this.written.get(r.id) !== d) {
+        changed.push(r);
+        digests.set(r.id, d);
+      }
+    }
+    const removed = [...this.written.keys()].filter((id) => !seen.has(id));
+    const bytes = await this.opts.rows.save(this.userId, dump.schema, changed, removed, syncToken);
+    // Only once the transaction committed: a failed write is retried in full next time.
+    for (const [id, d] of digests) this.written.set(id, d);
+    for (const id of removed) this.written.delete(id);
+    this.storeBytes = size;
+    this.lastPersist = { ms: performance.now() - started, records: changed.length + removed.length, bytes };
   }
 
   /**
@@ -97,9 +119,18 @@ export class BotDevice {
     await this.persist(syncToken);
   }
 
+  /** Records of the store as last written (for tests and status). */
+  get recordCount(): number {
+    return this.written.size;
+  }
+
   async close(): Promise<void> {
     await this.queue;
     this.machine.close();
     await deleteDatabases(this.prefix);
   }
+}
+
+function digest(data: Buffer): string {
+  return createHash("sha256").update(data).digest("base64");
 }

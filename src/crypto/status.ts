@@ -11,7 +11,8 @@ export interface BotCryptoStatus {
   roomKeys: { total: number; backedUp: number };
   trackedUsers: number;
   storeBytes: number;
-  lastPersistMs: number;
+  storeRecords: number;
+  lastPersist: { ms: number; records: number; bytes: number };
   synced: boolean;
   lastSyncAt: string | undefined;
   toDeviceReceived: number;
@@ -40,7 +41,8 @@ export function botStatus(bot: BotDevice, sync: SyncState): Promise<BotCryptoSta
       roomKeys: { total: counts.total, backedUp: counts.backedUp },
       trackedUsers: tracked.size,
       storeBytes: bot.storeBytes,
-      lastPersistMs: Math.round(bot.lastPersistMs),
+      storeRecords: bot.recordCount,
+      lastPersist: { ...bot.lastPersist, ms: Math.round(bot.lastPersist.ms) },
       synced: sync.token !== undefined,
       lastSyncAt: sync.lastSyncAt === undefined ? undefined : new Date(sync.lastSyncAt).toISOString(),
       toDeviceReceived: sync.toDeviceReceived,

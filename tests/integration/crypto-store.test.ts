@@ -85,11 +85,41 @@ describe.each(["postgres", "pglite"] as const)("crypto store on %s", (kind) => {
     await bot.run(() => bot.persist());
     const ed25519 = bot.machine.identityKeys.ed25519.toBase64();
     await bot.close();
-    const [row] = await db.query<{ dump: Uint8Array }>("SELECT dump FROM crypto_stores WHERE user_id = $1", [userId]);
-    expect(Buffer.from(row?.dump ?? []).includes(Buffer.from("matrix-sdk-crypto"))).toBe(false);
-    expect(Buffer.from(row?.dump ?? []).includes(Buffer.from(ed25519))).toBe(false);
+    const rows = await db.query<{ data: Uint8Array }>(
+      "SELECT dump AS data FROM crypto_stores WHERE user_id = $1 UNION ALL SELECT data FROM crypto_store_records WHERE user_id = $1", [userId],
+    );
+    expect(rows.length).toBeGreaterThan(1);
+    const stored = Buffer.concat(rows.map((r) => Buffer.from(r.data)));
+    expect(stored.includes(Buffer.from("matrix-sdk-crypto"))).toBe(false);
+    expect(stored.includes(Buffer.from(ed25519))).toBe(false);
     const wrong = new CryptoStoreRows(db, deriveKeys("another key, also long enough").dump);
     await expect(wrong.load(userId)).rejects.toThrow(/wrong crypto.store_key/);
+  });
+
+  it("writes only what changed: nothing when nothing did, a few records for a new room key", async () => {
+    const userId = `@incremental${kind}:loket.test`;
+    const bot = await openBot(userId);
+    const uploaded = await uploadKeys(bot.machine);
+    const citizen = await OlmPeer.create("@burger2:loket.test", "CITIZEN2");
+    const target = { userId, deviceId: bot.deviceId, keys: uploaded };
+    // Twenty conversations, each with its own room key (one record each).
+    for (let i = 0; i < 20; i++) await receiveToDevice(bot.machine, await citizen.shareRoomKey(`!room${i}:loket.test`, target));
+    await bot.run(() => bot.persist());
+    const total = bot.recordCount;
+    expect(total).toBeGreaterThan(20);
+    await bot.run(() => bot.persist());
+    expect(bot.lastPersist.records).toBe(0);
+
+    await receiveToDevice(bot.machine, await citizen.shareRoomKey(ROOM, target));
+    await bot.run(() => bot.persist());
+    expect(bot.lastPersist.records).toBeGreaterThan(0);
+    expect(bot.lastPersist.records).toBeLessThan(total / 4);
+    // What was written incrementally reloads into a machine that decrypts.
+    const event = await citizen.encrypt(ROOM, "incremental");
+    await bot.close();
+    const reloaded = await openBot(userId);
+    expect(await decryptWith([reloaded], event)).toMatchObject({ status: "decrypted", event: { content: { body: "incremental" } } });
+    await reloaded.close();
   });
 
   it("has one writer: a second lock on the same store is refused until the first is released", async () => {

@@ -5,13 +5,24 @@ CREATE TABLE crypto_stores (
   user_id     text        PRIMARY KEY,
   -- fixed device id of the bot, chosen once and kept for ever
   device_id   text        NOT NULL,
-  -- the OlmMachine's IndexedDB databases, v8-serialised and sealed with AES-256-GCM
-  -- (crypto.store_key); NULL until the first persist
+  -- schema of the OlmMachine's IndexedDB databases (versions, object stores, indexes),
+  -- v8-serialised and sealed with AES-256-GCM (crypto.store_key); NULL until the first persist
   dump        bytea,
-  -- next_batch of the bot device's /sync, written together with the dump that processed it
+  -- next_batch of the bot device's /sync, written in the same transaction as the records that
+  -- processed it
   sync_token  text,
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The records of those databases, one row per IndexedDB key, each sealed (AES-256-GCM, bound to
+-- its bot and id); a persist writes only the records that changed since the previous one.
+CREATE TABLE crypto_store_records (
+  user_id     text        NOT NULL REFERENCES crypto_stores (user_id) ON DELETE CASCADE,
+  -- sha256 over database, object store and key
+  record_id   text        NOT NULL,
+  data        bytea       NOT NULL,
+  PRIMARY KEY (user_id, record_id)
 );
 
 -- Encrypted room events whose room key had not arrived; retried when a key arrives and at start.
