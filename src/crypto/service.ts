@@ -51,6 +51,8 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
   const { config, log, db } = opts;
   const storeKey = config.crypto.store_key;
   if (storeKey === undefined) throw new Error("crypto.store_key is not set");
+  const sender = `@${config.appservice.sender_localpart}:${config.homeserver.domain}`;
+  if (opts.bots.includes(sender as UserId)) throw new Error(`${sender} is the appservice sender, which cannot /sync: give encrypted rooms a namespaced bot`);
   const keys = deriveKeys(storeKey);
   const recovery = config.crypto.backup_key === undefined ? undefined : backupKey(config.crypto.backup_key);
   await initAsync();
