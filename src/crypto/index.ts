@@ -34,8 +34,9 @@
 //   service.syncNow(): one /sync round per bot device (sync "manual": tests and tools).
 //   service.retryWaiting(): hand on the waiting events whose keys are there now.
 //   service.status(): devices, identity keys, cross-signing, room keys, store size, waiting events.
-//   service.stop(): stops the sync loops, waits for work under way, persists nothing new, closes
-//     the machines and releases the lock. Call it on shutdown before the database closes.
+//   service.stop(): stops the sync loops, waits for machine calls under way (everything is
+//     persisted already), closes the machines and releases the lock. Call it on shutdown before
+//     the database closes.
 //   readStoreSummaries(db): what the database alone says (for the CLI while Loket runs).
 //
 // ## Call order for the wiring
@@ -43,13 +44,15 @@
 //   2. For each m.room.encrypted event from a transaction: decrypt, then route the decrypted event
 //      like any other; "waiting" events come back later through onDecrypted. decrypt() writes the
 //      waiting row before it resolves, so marking the transaction processed afterwards is safe.
-//   3. Outgoing in an encrypted room: encrypt, then send. Never send one ciphertext twice from
-//      two processes; a retried send reuses the same ciphertext and txnId.
+//   3. Outgoing in an encrypted room (one with an m.room.encryption state event: this module does
+//      not track room state; the bot must be joined): encrypt, then send. A durable send stores
+//      the ciphertext and retries it with the same txnId; it does not encrypt again.
 //   4. A member's leave/kick/ban: onMemberLeft(bot, roomId) (optional, see above).
 //   5. Shutdown: stop() before closing the database.
 // Persistence rules kept inside the module: the store is persisted before any key upload, after
-// each request batch, after each encryption, and with each sync token (token and store in one
-// UPDATE), so the sync token never acknowledges to-device messages the stored machine lacks.
+// each request batch, after each encryption, and with each sync token (token and changed records
+// in one transaction), so the sync token never acknowledges to-device messages that the stored
+// machine lacks. Persisting writes only the records that changed since the last persist.
 export { startCrypto, type CryptoService, type StartCryptoOptions } from "./service.ts";
 export type { DecryptedEvent, DecryptResult } from "./decrypt.ts";
 export type { EncryptedContent } from "./encrypt.ts";
