@@ -11,7 +11,9 @@
 //     unless sync is "manual", long-polls /sync per bot device in the background.
 //     With crypto.backup_key: turns on the server-side key backup (every room key is backed up as
 //     it arrives) and, for a bot whose store is new (first start, or the database was lost),
-//     restores the backed-up room keys; a new store also deletes the bot's stale LOKET* devices.
+//     restores the backed-up room keys; the cross-signing private keys are kept in the bot's
+//     account data (encrypted with a key derived from backup_key), so a new store keeps the bot's
+//     identity and signs its new device; a new store also deletes the bot's stale LOKET* devices.
 //     Needs the homeserver: the caller retries a failed start (nothing is left held).
 //   service.decrypt(rawEvent): Promise<DecryptResult>
 //     { status: "decrypted", event } — the raw event with the plaintext type and content, the

@@ -8,6 +8,7 @@ import type { UserId } from "../matrix/ids.ts";
 import { BotDevice } from "./bot.ts";
 import { decryptWith, type DecryptResult } from "./decrypt.ts";
 import { backupKey, enableBackup, restoreBackup } from "./backup.ts";
+import { restoreIdentity, saveIdentity } from "./identity-backup.ts";
 import { deleteStaleDevices, ensureCrossSigning, ensureDevice, newDeviceId } from "./device.ts";
 import { encryptForRoom, rotateRoomKey, type EncryptedContent } from "./encrypt.ts";
 import { shareHistory } from "./history.ts";
@@ -93,8 +94,11 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
     const userHttp = new DeviceHttp(httpOpts, userId);
     await ensureDevice(userHttp, deviceId, config.crypto.device_display_name);
     await bot.run(() => bot.flush());
-    const crossSigning = await bot.run(() => ensureCrossSigning(bot));
     const fresh = row?.dump === undefined;
+    // A new store takes back the bot's cross-signing identity when the backup key kept it.
+    const identityRestored = fresh && recovery !== undefined && await bot.run(() => restoreIdentity(bot, recovery));
+    const crossSigning = identityRestored ? "restored" : await bot.run(() => ensureCrossSigning(bot));
+    if (recovery && crossSigning !== "restored") await bot.run(() => saveIdentity(bot, recovery));
     if (fresh) {
       const deleted = await deleteStaleDevices(userHttp, deviceId);
       if (deleted.length > 0) log.warn({ userId, deviceId, deleted }, "new crypto device: deleted the bot's earlier Loket devices (their store is gone)");

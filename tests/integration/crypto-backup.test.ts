@@ -1,8 +1,9 @@
 // Server-side key backup: the bot's room keys are backed up as they arrive, and when its
 // database is lost, a new device restores them from the backup with the configured recovery key
-// and decrypts the history again; the dead device is removed from the account.
+// and decrypts the history again, under the same cross-signing identity; the dead device is
+// removed from the account.
 import { randomBytes } from "node:crypto";
-import { MsgType, Preset } from "matrix-js-sdk";
+import { Method, MsgType, Preset } from "matrix-js-sdk";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { startCrypto, type CryptoService } from "../../src/crypto/index.ts";
@@ -60,6 +61,14 @@ describe("E2EE key backup", () => {
       service = await start();
       const [after] = (await service.status()).bots;
       expect(after?.deviceId).not.toBe(before?.deviceId);
+      // The identity came back from the account data: same master key, new device signed by it.
+      expect(after?.crossSigning.masterKey).toBe(before?.crossSigning.masterKey);
+      const keys = await citizen.client.http.authedRequest<{
+        device_keys: Record<string, Record<string, { signatures: Record<string, Record<string, string>> }>>;
+        self_signing_keys?: Record<string, { keys: Record<string, string> }>;
+      }>(Method.Post, "/keys/query", undefined, { device_keys: { [bot]: [] } });
+      const ssk = Object.keys(keys.self_signing_keys?.[bot]?.keys ?? {})[0] ?? "none";
+      expect(Object.keys(keys.device_keys[bot]?.[after?.deviceId ?? ""]?.signatures[bot] ?? {})).toContain(ssk);
       expect(await service.decrypt(raw)).toMatchObject({ status: "decrypted", event: { content: { body: "Mijn adres is gewijzigd" } } });
       const devices = await as<{ devices: { device_id: string }[] }>("GET", "/v3/devices");
       expect(devices.devices.map((d) => d.device_id)).toEqual([after?.deviceId]);
