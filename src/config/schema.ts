@@ -78,6 +78,21 @@ const database = z.object({
     .describe("Days a processed appservice transaction is kept in the inbox (for deduplication and inspection)."),
 });
 
+const crypto = z.object({
+  enabled: z.boolean().default(false)
+    .describe("End-to-end encryption: each municipality bot gets a device of its own and takes part in encrypted rooms."),
+  store_key: secret("Key that encrypts the bots' crypto stores (Olm/Megolm keys) at rest in the database; at least 16 characters. Required when enabled; losing it loses the bots' devices and their room keys.").optional(),
+  backup_key: secret("Recovery key of the bots' server-side key backup: base64 of 32 random bytes (openssl rand -base64 32). Every room key a bot receives is backed up, encrypted to this key; a bot whose store was lost restores them at start. Unset: no backup. Keep it apart from the database backups.").optional(),
+  device_display_name: z.string().min(1).default("Loket")
+    .describe("Display name of the bots' devices, as clients show it next to the device id."),
+  sync_timeout_ms: z.number().int().min(0).max(120_000).default(30_000)
+    .describe("Long-poll timeout of each bot device's /sync, which brings to-device messages (room keys), device-list changes and key counts."),
+}).superRefine((c, ctx) => {
+  if (c.enabled && (c.store_key === undefined || c.store_key.length < 16)) {
+    ctx.addIssue({ code: "custom", path: ["store_key"], message: "set a store key of at least 16 characters when crypto is enabled" });
+  }
+});
+
 const logging = z.object({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info")
     .describe("Log level. Message bodies and tokens are never logged at info or above."),
@@ -93,6 +108,7 @@ export const configSchema = z.object({
   appservice: appservice.describe("The appservice registration and HTTP listener."),
   database: database.prefault({}).describe("Where Loket stores its data."),
   municipalities: z.array(municipality).default([]).describe("The municipalities this deployment serves."),
+  crypto: crypto.prefault({}).describe("End-to-end encryption (Olm/Megolm) for the municipality bots."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });

@@ -107,6 +107,8 @@ describe("config", () => {
     const { config } = parseConfig(yamlParse(renderSampleConfig()), {
       LOKET_APPSERVICE__AS_TOKEN: "4f1c0e2b9a7d",
       LOKET_APPSERVICE__HS_TOKEN: "8e3a5d7c1b0f",
+      LOKET_CRYPTO__STORE_KEY: "9d2e4f6a8c0b1d3e5f7a",
+      LOKET_CRYPTO__BACKUP_KEY: "CLLoULDnHwJDZs1jMvWyueOvVtTc0iMOeF9Rh8B18+w",
     });
     expect(config.municipalities[0]?.departments[0]?.staff).toEqual(["@medewerker:example.nl"]);
   });
