@@ -20,6 +20,8 @@ import { Homeserver } from "./matrix/client.ts";
 import { decodeEvent } from "./matrix/events.ts";
 import { classify, isTransient } from "./matrix/failures.ts";
 import { HomeserverGate } from "./matrix/gate.ts";
+import { RoomEncryption } from "./matrix/room-encryption.ts";
+import { CryptoEngine } from "./crypto/engine.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -91,7 +93,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       }
     },
   });
-  const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log, gate, db: database });
+  const rooms = new RoomEncryption();
+  const homeserver = new Homeserver({ url: config.homeserver.url, asToken: config.appservice.as_token, log, gate, db: database, rooms });
   // Undone in reverse order on stop, or when start-up fails half-way.
   const teardown: (() => Promise<void>)[] = [() => database.close()];
   let stopping: Promise<void> | undefined;
@@ -112,7 +115,11 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
 
     const municipalities = new Municipalities(config);
     const capabilities = createCapabilities({ municipalities, db: database, homeserver, log });
-    const inbox = new Inbox(database, async (raw) => {
+    let crypto: CryptoEngine | undefined;
+    const inbox = new Inbox(database, async (received) => {
+      if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
+      const raw = crypto ? await crypto.inbound(received, log) : received;
+      if (!raw) return [];
       const failures = await route(capabilities, decodeEvent(raw), retry);
       for (const f of failures) {
         metrics.handlerFailures.inc({ capability: f.capability });
@@ -124,6 +131,16 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       await inbox.drain();
       await tasks.idle();
     });
+    if (config.crypto.enabled) {
+      crypto = new CryptoEngine({
+        db: database, config, log: log.child({ capability: "crypto" }), bots: municipalities.all.map((m) => m.botUserId),
+        fetch: gate.fetch, signal: stopped.signal, onLate: (event) => inbox.runLate(event),
+      });
+      rooms.encryptor = crypto;
+      const engine = crypto;
+      // Stopped after the inbox has drained (teardown runs in reverse), before the database closes.
+      teardown.splice(1, 0, () => engine.stop());
+    }
 
     const pingHomeserver = async (): Promise<void> => {
       const res = await homeserver.ping(config.appservice.id);

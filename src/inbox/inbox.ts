@@ -153,6 +153,25 @@ export class Inbox {
     await this.marks.flush();
   }
 
+  /**
+   * Processes an event that belongs to no stored transaction (one that waited for its room key)
+   * in its room's lane, after what that room has queued. Resolves when it has been handled;
+   * failures are recorded like any other.
+   */
+  runLate(event: RawEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queues.enqueue(event.room_id, async () => {
+        try {
+          const failures = await this.process(event);
+          if (failures.length > 0) await this.recordFailure(0, event, failures.join("; "));
+          resolve();
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+  }
+
   /** Schedules a transaction whose room in the backlog is already reserved. */
   private schedule(txn: StoredTransaction): void {
     this.scheduledTxns.add(txn.seq);

@@ -11,6 +11,7 @@ import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
 import type { HomeserverGate } from "./gate.ts";
 import type { RoomId, UserId } from "./ids.ts";
+import type { RoomEncryption } from "./room-encryption.ts";
 import { findSend, recordAttempt, recordSent, TXN_MARKER, txnIdFor } from "./sends.ts";
 
 export interface HomeserverOptions {
@@ -19,6 +20,8 @@ export interface HomeserverOptions {
   log: Logger;
   gate: HomeserverGate;
   db: Database;
+  /** Which rooms are encrypted, and the E2EE engine once it runs. */
+  rooms: RoomEncryption;
 }
 
 // Some SDK modules log through the SDK's root logger (loglevel) to the console; only its
@@ -58,10 +61,12 @@ export class BotIntent {
   readonly userId: UserId;
   private readonly client: MatrixClient;
   private readonly db: Database;
+  private readonly rooms: RoomEncryption;
 
   constructor(opts: HomeserverOptions, userId: UserId, assert: boolean) {
     this.userId = userId;
     this.db = opts.db;
+    this.rooms = opts.rooms;
     this.client = sdkClient(opts, assert ? userId : undefined);
   }
 
@@ -105,19 +110,41 @@ export class BotIntent {
     const known = await findSend(this.db, txnId);
     if (known?.eventId) return known.eventId;
     if (known) {
-      const found = await this.findSent(roomId, type, txnId);
+      const found = await this.findSent(roomId, known.type, txnId);
       if (found !== undefined) {
         await recordSent(this.db, txnId, found);
         return found;
       }
     }
-    await recordAttempt(this.db, txnId, this.userId, roomId, type);
+    // A retried encrypted send repeats its ciphertext: the same event, never a second one.
+    const out = known?.content ? { type: known.type, content: known.content, encrypted: true } : await this.prepare(roomId, type, content);
+    await recordAttempt(this.db, txnId, this.userId, roomId, out.type, out.encrypted ? out.content : undefined);
     const res = await this.client.http.authedRequest<{ event_id: string }>(
-      Method.Put, `/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`, undefined, { ...content, [TXN_MARKER]: txnId },
+      Method.Put, `/rooms/${enc(roomId)}/send/${enc(out.type)}/${enc(txnId)}`, undefined, { ...out.content, [TXN_MARKER]: txnId },
     );
     await recordSent(this.db, txnId, res.event_id);
     return res.event_id;
   }
+
+  /** The event as it goes out: encrypted in an encrypted room when this bot has a device. */
+  private async prepare(roomId: RoomId, type: string, content: Record<string, unknown>): Promise<{ type: string; content: Record<string, unknown>; encrypted: boolean }> {
+    const encryptor = this.rooms.encryptor;
+    if (!encryptor?.canEncrypt(this.userId)) return { type, content, encrypted: false };
+    if (!(await this.rooms.isEncrypted(roomId, () => this.hasEncryptionState(roomId)))) return { type, content, encrypted: false };
+    const sealed = await encryptor.encrypt(this.userId, roomId, type, content);
+    return { ...sealed, encrypted: true };
+  }
+
+  private async hasEncryptionState(roomId: RoomId): Promise<boolean> {
+    try {
+      await this.client.http.authedRequest(Method.Get, `/rooms/${enc(roomId)}/state/m.room.encryption/`);
+      return true;
+    } catch (err) {
+      if (err instanceof MatrixError && err.httpStatus === 404) return false;
+      throw err;
+    }
+  }
+
 
   /** The bot's own recent events of `type` in the room (newest 50), searched for txnId. */
   private async findSent(roomId: RoomId, type: string, txnId: string): Promise<string | undefined> {

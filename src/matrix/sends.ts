@@ -14,21 +14,24 @@ export function txnIdFor(sender: string, roomId: string, cause: string): string 
 export interface SendRecord {
   eventId: string | null;
   attempts: number;
+  type: string;
+  /** The ciphertext of an encrypted send (null for plain ones). */
+  content: Record<string, unknown> | null;
 }
 
 export async function findSend(db: Database, txnId: string): Promise<SendRecord | undefined> {
-  const [row] = await db.query<{ event_id: string | null; attempts: number }>(
-    "SELECT event_id, attempts FROM outgoing_sends WHERE txn_id = $1", [txnId],
+  const [row] = await db.query<{ event_id: string | null; attempts: number; event_type: string; content: Record<string, unknown> | null }>(
+    "SELECT event_id, attempts, event_type, content FROM outgoing_sends WHERE txn_id = $1", [txnId],
   );
-  return row && { eventId: row.event_id, attempts: row.attempts };
+  return row && { eventId: row.event_id, attempts: row.attempts, type: row.event_type, content: row.content };
 }
 
 /** Records an attempt before it is made (committed first: after a crash we know to look). */
-export async function recordAttempt(db: Database, txnId: string, sender: string, roomId: string, type: string): Promise<void> {
+export async function recordAttempt(db: Database, txnId: string, sender: string, roomId: string, type: string, ciphertext?: Record<string, unknown>): Promise<void> {
   await db.query(
-    `INSERT INTO outgoing_sends (txn_id, sender, room_id, event_type, attempts) VALUES ($1, $2, $3, $4, 1)
+    `INSERT INTO outgoing_sends (txn_id, sender, room_id, event_type, content, attempts) VALUES ($1, $2, $3, $4, $5, 1)
      ON CONFLICT (txn_id) DO UPDATE SET attempts = outgoing_sends.attempts + 1`,
-    [txnId, sender, roomId, type],
+    [txnId, sender, roomId, type, ciphertext === undefined ? null : JSON.stringify(ciphertext)],
   );
 }
 

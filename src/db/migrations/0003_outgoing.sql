@@ -9,6 +9,8 @@ CREATE TABLE outgoing_sends (
   event_type  text        NOT NULL,
   -- null until the homeserver accepted the send
   event_id    text,
+  -- in encrypted rooms, the ciphertext sent, so that a retry sends the very same event
+  content     jsonb,
   attempts    int         NOT NULL DEFAULT 0,
   created_at  timestamptz NOT NULL DEFAULT now(),
   sent_at     timestamptz
