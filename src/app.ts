@@ -18,6 +18,8 @@ import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
 import { Homeserver, isTransientMatrixError } from "./matrix/client.ts";
 import { decodeEvent } from "./matrix/events.ts";
+import { aliasQueryHandler } from "./rooms/alias-query.ts";
+import { Reconciler } from "./rooms/reconcile.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -39,6 +41,8 @@ export interface LoketApp {
   readonly url: string;
   readonly database: Database;
   readonly metrics: Metrics;
+  /** Resolves when every capability's start-up work (bots, room reconciliation) is done. */
+  started(): Promise<void>;
   /** Resolves when every event received so far has been processed. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -87,7 +91,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     log.info({ store: database.kind, applied }, "database ready");
 
     const municipalities = new Municipalities(config);
-    const capabilities = createCapabilities({ municipalities, homeserver, log });
+    const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log });
     const inbox = new Inbox(database, async (raw) => {
       const failures = await route(capabilities, decodeEvent(raw), retry);
       for (const f of failures) {
@@ -103,10 +108,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
 
     // Start-up work that needs the homeserver is retried until it succeeds, so that Loket can
     // start before Synapse does (docker-compose) and catch up when it appears.
+    const startups: Promise<void>[] = [];
     for (const cap of capabilities) {
       if (!cap.start) continue;
       const startCap = cap.start.bind(cap);
-      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
+      startups.push(new Promise((done) => {
+        tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined).finally(done));
+      }));
     }
 
     const pingHomeserver = async (): Promise<void> => {
@@ -125,6 +133,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     if (config.metrics.enabled) app.use(metricsRouter(metrics));
     app.use(appserviceRouter(intakeHandlers({
       config, inbox, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
+      roomQuery: aliasQueryHandler(config, homeserver, reconciler),
     })));
     app.use(() => {
       throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
@@ -156,6 +165,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       url: `http://${config.appservice.bind_address}:${http.port}`,
       database,
       metrics,
+      started: async () => { await Promise.all(startups); },
       idle: () => inbox.drain(),
       async stop() {
         await stopAll();

@@ -1,21 +1,29 @@
 // The one index of capabilities, in the order their hooks run.
+import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
+import type { Database } from "./db/database.ts";
+import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
-import { tenantsCapability } from "./tenants/capability.ts";
+import { roomsCapability } from "./rooms/capability.ts";
+import type { Reconciler } from "./rooms/reconcile.ts";
 import type { Municipalities } from "./tenants/municipalities.ts";
 
 export interface CapabilityDeps {
+  config: Config;
+  database: Database;
   municipalities: Municipalities;
   homeserver: Homeserver;
+  reconciler: Reconciler;
+  metrics: Metrics;
   log: Logger;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
   const { municipalities, homeserver, log } = deps;
   const list = [
-    tenantsCapability(municipalities, homeserver, log.child({ capability: "tenants" })),
+    roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
     greetingCapability(municipalities, homeserver, log.child({ capability: "greeting" })),
   ];
   const names = new Set<string>();

@@ -42,6 +42,8 @@ const department = z.object({
   id: slug.describe("Department id, unique within the municipality (for example 'burgerzaken')."),
   name: z.string().min(1).describe("Department name shown to citizens and staff."),
   staff: z.array(userIdString).default([]).describe("Matrix ids of the staff of this department."),
+  topic: z.string().default("")
+    .describe("Topic of the department's staff room; empty: a standard text naming the department."),
 });
 
 const municipality = z.object({
@@ -51,8 +53,25 @@ const municipality = z.object({
   language: z.enum(["nl", "en"]).default("nl").describe("Default language of citizen-facing text."),
   greeting: z.string().default("")
     .describe("Greeting sent when a citizen opens a DM; empty: the standard text from the translations."),
-  staff: z.array(userIdString).default([]).describe("Matrix ids of staff who serve every department."),
+  staff: z.array(z.union([userIdString, z.object({
+    user: userIdString.describe("Matrix id of the staff member."),
+    departments: z.array(z.string()).min(1).describe("Ids of the departments whose rooms this staff member joins."),
+  })])).default([])
+    .describe("Staff: a Matrix id serves every department; {user, departments} serves the departments named."),
   departments: z.array(department).default([]).describe("Departments, each with its own staff."),
+  alias: z.string().regex(/^([a-z0-9][a-z0-9-]*)?$/, "use lower-case letters, digits and dashes").default("")
+    .describe("Room alias stem after appservice.alias_prefix (space #<prefix><alias>, service desk #<prefix><alias>_balie, departments #<prefix><alias>_afdeling_<department>); empty: the id."),
+  service_desk_topic: z.string().default("")
+    .describe("Topic of the public service-desk room; empty: a standard text saying what the desk is for and that conversations are archived."),
+  reference_prefix: z.string().regex(/^([A-Z0-9][A-Z0-9-]{0,15})?$/, "use upper-case letters, digits and dashes (at most 16)").default("")
+    .describe("Prefix of conversation reference numbers (PREFIX-YYYY-NNNNNN); empty: the id upper-cased."),
+  default_department: z.string().default("")
+    .describe("Department whose staff room hears of new conversations; empty: the first department."),
+});
+
+const conversations = z.object({
+  encrypt_new_rooms: z.boolean().default(false)
+    .describe("Create the conversation rooms Loket makes itself with m.room.encryption. Off until the bots speak E2EE: with it on, the bots cannot read or answer there yet."),
 });
 
 const database = z.object({
@@ -80,6 +99,7 @@ export const configSchema = z.object({
   appservice: appservice.describe("The appservice registration and HTTP listener."),
   database: database.prefault({}).describe("Where Loket stores its data."),
   municipalities: z.array(municipality).default([]).describe("The municipalities this deployment serves."),
+  conversations: conversations.prefault({}).describe("Citizen conversations."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });

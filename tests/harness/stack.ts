@@ -12,6 +12,7 @@ import type { Config } from "../../src/config/schema.ts";
 import { freePort } from "../../src/devserver/ports.ts";
 import { startSynapse, type RunningSynapse } from "../../src/devserver/synapse.ts";
 import { buildRegistration } from "../../src/matrix/registration.ts";
+import { publicationRules } from "../../src/rooms/publication.ts";
 import { SYNAPSE_VENV } from "./paths.ts";
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from "./postgres.ts";
 
@@ -29,8 +30,11 @@ export interface Stack {
   config: Config;
   loket: LoketApp;
   dataDir: string;
-  /** Stop Loket (if running) and start it again on the same store. */
-  restartLoket(): Promise<LoketApp>;
+  /**
+   * Stop Loket (if running) and start it again on the same store; with `municipalities`, on a
+   * changed config (the bots must stay the same: Synapse keeps the registration it started with).
+   */
+  restartLoket(municipalities?: Record<string, unknown>[]): Promise<LoketApp>;
   /** Stop Loket only; Synapse keeps running (and queues transactions for it). */
   stopLoket(): Promise<void>;
   /** Keep the data directory (Synapse and Loket logs) after stop: call it when a test failed. */
@@ -56,19 +60,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.databaseUrl === undefined && serverUrl !== undefined) db = await createTestDatabase(serverUrl);
   if (serverUrl !== undefined) synapseDb = await createTestDatabase(serverUrl, { forSynapse: true });
 
-  const { config } = parseConfig({
+  const tokens = { as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex") };
+  const configFor = (municipalities: Record<string, unknown>[]): Config => parseConfig({
     homeserver: { url: `http://127.0.0.1:${synapsePort}`, domain: SERVER_NAME },
     appservice: {
       port: loketPort,
       public_url: `http://127.0.0.1:${loketPort}`,
-      as_token: randomBytes(16).toString("hex"),
-      hs_token: randomBytes(16).toString("hex"),
+      ...tokens,
       ...opts.appservice,
     },
     database: { url: opts.databaseUrl ?? db?.url ?? "", data_dir: join(dataDir, "pglite") },
-    municipalities: opts.municipalities ?? [TEST_MUNICIPALITY],
+    municipalities,
     logging: { level: "debug", file: join(dataDir, "loket.log") },
-  });
+  }).config;
+  let config = configFor(opts.municipalities ?? [TEST_MUNICIPALITY]);
   const registrationFile = join(dataDir, "registration.yaml");
   writeFileSync(registrationFile, YAML.stringify(buildRegistration(config)));
 
@@ -78,6 +83,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     serverName: SERVER_NAME,
     port: synapsePort,
     appserviceConfigFiles: [registrationFile],
+    extraConfig: { room_list_publication_rules: publicationRules(config) },
     postgres: synapseDb && { host: synapseDb.host, port: synapseDb.port, user: synapseDb.user, database: synapseDb.name },
   });
 
@@ -88,14 +94,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const stack: Stack = {
     synapse,
-    config,
+    get config(): Config {
+      return config;
+    },
     get loket(): LoketApp {
       if (!loket) throw new Error("Loket is not running");
       return loket;
     },
     dataDir,
-    async restartLoket() {
+    async restartLoket(municipalities) {
       await stack.stopLoket();
+      if (municipalities) config = configFor(municipalities);
       loket = await boot();
       return loket;
     },
