@@ -1,7 +1,9 @@
 // The one index of capabilities, in the order their hooks run.
 import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
+import { conversationsCapability } from "./conversations/capability.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
+import { Conversations } from "./conversations/service.ts";
 import type { Database } from "./db/database.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
@@ -21,10 +23,12 @@ export interface CapabilityDeps {
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
-  const { municipalities, homeserver, log } = deps;
+  const { config, database, municipalities, homeserver, metrics, log } = deps;
+  const conversations = new Conversations({ config, db: database, hs: homeserver, metrics, log: log.child({ capability: "conversations" }) });
   const list = [
     roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
-    greetingCapability(municipalities, homeserver, log.child({ capability: "greeting" })),
+    greetingCapability(municipalities, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
+    conversationsCapability({ ...deps, conversations, log: log.child({ capability: "conversations" }) }),
   ];
   const names = new Set<string>();
   for (const c of list) {

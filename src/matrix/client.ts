@@ -125,7 +125,7 @@ export class BotIntent {
     await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/kick`, undefined, { user_id: user, reason });
   }
 
-  async sendState(roomId: RoomId, type: string, stateKey: string, content: Record<string, unknown>): Promise<string> {
+  async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<string> {
     const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
     const res = await this.client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content);
     return res.event_id;

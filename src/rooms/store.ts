@@ -68,3 +68,8 @@ export async function saveManagedRoom(db: Queryable, r: ManagedRoom): Promise<vo
     [r.municipality, r.key, r.kind, r.department, r.roomId, r.alias, r.name, JSON.stringify(r.applied)],
   );
 }
+
+export async function managedRoomByKey(db: Queryable, municipality: string, key: string): Promise<ManagedRoom | undefined> {
+  const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM managed_rooms WHERE municipality = $1 AND room_key = $2`, [municipality, key]);
+  return rows[0] && fromRow(rows[0]);
+}

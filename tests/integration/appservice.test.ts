@@ -2,7 +2,7 @@
 // greeted; the appservice API refuses what it must and stores each transaction once.
 import { Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
-import { greetingText } from "../../src/conversations/greeting.ts";
+import { firstMessageText } from "../../src/conversations/texts.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { newUser, openDm, roomMessages, waitForEvent, waitForMessageFrom, type TestUser } from "../harness/client.ts";
 import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
@@ -23,13 +23,14 @@ const put = (path: string, body: string, token?: string): Promise<Response> =>
   });
 
 describe("a citizen opens a DM with the municipality", () => {
-  it("the bot joins and greets in Dutch, with the municipality's name", async () => {
+  it("the bot joins and answers in Dutch, with the municipality's name: the conversation's first message replaces the greeting", async () => {
     const { stack, citizen } = fixture;
     const roomId = await openDm(citizen, bot);
     const greeting = await waitForMessageFrom(citizen.client, roomId, bot);
     const [municipality] = new Municipalities(stack.config).all;
     if (!municipality) throw new Error("the stack has no municipality");
-    const expected = greetingText(municipality);
+    const reference = /TEST-\d{4}-\d{6}/.exec(String(greeting.getContent().body))?.[0] ?? "no reference";
+    const expected = firstMessageText(municipality, reference, "nl");
     expect(greeting.getContent()).toEqual({ msgtype: "m.notice", body: expected });
     expect(expected).toMatch(/^Welkom bij Gemeente Testdorp\./);
     // The bot carries the municipality's name.
