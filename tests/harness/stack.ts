@@ -23,6 +23,8 @@ export interface StackOptions {
   databaseUrl?: string;
   municipalities?: Record<string, unknown>[];
   appservice?: Record<string, unknown>;
+  /** Start Synapse only; Loket starts with the first restartLoket() (benchmarks time it). */
+  deferLoket?: boolean;
 }
 
 export interface Stack {
@@ -89,7 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const logger = pino({ level: "debug" }, pino.destination({ dest: config.logging.file, sync: true }));
   const boot = (): Promise<LoketApp> => start(config, { logger, retryMs: 500 });
-  let loket: LoketApp | undefined = await boot();
+  let loket: LoketApp | undefined = opts.deferLoket ? undefined : await boot();
   let keep = process.env.LOKET_KEEP_TEST_DATA === "1";
 
   const stack: Stack = {
