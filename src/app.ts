@@ -22,6 +22,8 @@ import { classify, isTransient } from "./matrix/failures.ts";
 import { HomeserverGate } from "./matrix/gate.ts";
 import { RoomEncryption } from "./matrix/room-encryption.ts";
 import { CryptoEngine } from "./crypto/engine.ts";
+import { aliasQueryHandler } from "./rooms/alias-query.ts";
+import { Reconciler } from "./rooms/reconcile.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -45,6 +47,8 @@ export interface LoketApp {
   readonly url: string;
   readonly database: Database;
   readonly metrics: Metrics;
+  /** Resolves when every capability's start-up work (bots, room reconciliation) is done. */
+  started(): Promise<void>;
   /** Resolves when every event received so far has been processed. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -114,7 +118,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     log.info({ store: database.kind, applied }, "database ready");
 
     const municipalities = new Municipalities(config);
-    const capabilities = createCapabilities({ municipalities, db: database, homeserver, log });
+    const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log });
     let crypto: CryptoEngine | undefined;
     const inbox = new Inbox(database, async (received) => {
       if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
@@ -158,6 +163,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     if (config.metrics.enabled) app.use(metricsRouter(metrics));
     app.use(appserviceRouter(intakeHandlers({
       config, inbox, database, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
+      roomQuery: aliasQueryHandler(config, homeserver, reconciler),
     })));
     app.use(() => {
       throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
@@ -176,10 +182,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     // homeserver push transactions, and Synapse may lose one it made while Loket was not
     // reachable. It is retried until it succeeds, so that Loket can start before Synapse does
     // (docker-compose) and catch up when it appears.
+    const startups: Promise<void>[] = [];
     for (const cap of capabilities) {
       if (!cap.start) continue;
       const startCap = cap.start.bind(cap);
-      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
+      startups.push(new Promise((done) => {
+        tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined).finally(done));
+      }));
     }
     tasks.run("homeserver.ping", pingHomeserver);
     const prune = (): void => {
@@ -198,6 +207,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       url: `http://${config.appservice.bind_address}:${http.port}`,
       database,
       metrics,
+      started: async () => { await Promise.all(startups); },
       idle: () => inbox.drain(),
       async stop() {
         await stopAll();

@@ -1,26 +1,36 @@
 // The one index of capabilities, in the order their hooks run.
+import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
+import { conversationsCapability } from "./conversations/capability.ts";
 import { dmGuardCapability } from "./conversations/dm-guard.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
+import { Conversations } from "./conversations/service.ts";
 import type { Database } from "./db/database.ts";
+import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
-import { tenantsCapability } from "./tenants/capability.ts";
+import { roomsCapability } from "./rooms/capability.ts";
+import type { Reconciler } from "./rooms/reconcile.ts";
 import type { Municipalities } from "./tenants/municipalities.ts";
 
 export interface CapabilityDeps {
+  config: Config;
+  database: Database;
   municipalities: Municipalities;
-  db: Database;
   homeserver: Homeserver;
+  reconciler: Reconciler;
+  metrics: Metrics;
   log: Logger;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
-  const { municipalities, db, homeserver, log } = deps;
+  const { config, database, municipalities, homeserver, metrics, log } = deps;
+  const conversations = new Conversations({ config, db: database, hs: homeserver, metrics, log: log.child({ capability: "conversations" }) });
   const list = [
-    tenantsCapability(municipalities, homeserver, log.child({ capability: "tenants" })),
-    greetingCapability(municipalities, db, homeserver, log.child({ capability: "greeting" })),
-    dmGuardCapability(db, homeserver, log.child({ capability: "dm-guard" })),
+    roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
+    greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
+    dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
+    conversationsCapability({ ...deps, conversations, log: log.child({ capability: "conversations" }) }),
   ];
   const names = new Set<string>();
   for (const c of list) {

@@ -15,6 +15,7 @@ Commands:
   config check -c FILE               validate the config; exit 1 naming every bad key
   config sample [-o FILE]            print (or write) the sample config generated from the schema
   migrate -c FILE                    apply database migrations
+  rooms -c FILE [--json]             list the rooms Loket manages, per municipality
   demo [--port N] [--dir DIR]        local Synapse + Loket on the embedded store, until Ctrl-C
   hours -c FILE --municipality ID [--department ID] [--at ISO-8601] [--json]
                                      open or closed, next opening, due time and holidays
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: "string" },
       dir: { type: "string" },
       "generate-tokens": { type: "boolean" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
     case "migrate": {
       const { runMigrate } = await import("./cli/start.ts");
       return runMigrate(configFile);
+    }
+    case "rooms": {
+      const { runRooms } = await import("./cli/rooms.ts");
+      return runRooms(configFile, values.json ?? false);
     }
     case "demo": {
       const { runDemo } = await import("./cli/demo.ts");

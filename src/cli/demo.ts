@@ -13,6 +13,8 @@ import { freePort, portIsFree } from "../devserver/ports.ts";
 import { startSynapse } from "../devserver/synapse.ts";
 import { createLogger } from "../logging.ts";
 import { buildRegistration } from "../matrix/registration.ts";
+import { desiredRooms } from "../rooms/plan.ts";
+import { publicationRules } from "../rooms/publication.ts";
 import { UsageError } from "./errors.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -75,6 +77,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     serverName: SERVER_NAME,
     port: opts.port,
     appserviceConfigFiles: [registrationFile],
+    // Synapse publishes nothing in its room directory unless these rules allow it.
+    extraConfig: { room_list_publication_rules: publicationRules(config) },
     log: (msg) => { console.log(`  ${msg}`); },
   });
   const loket = await start(config, { logger: createLogger(config.logging) }).catch(async (err: unknown) => {
@@ -90,7 +94,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
   }
 
+  console.log("Creating the municipality's space and rooms...");
+  await loket.started();
   const bot = `@${config.municipalities[0]?.bot_localpart ?? ""}:${SERVER_NAME}`;
+  const municipality = config.municipalities[0];
+  const rooms = municipality ? desiredRooms(config, municipality) : [];
+  const aliasOf = (kind: string): string => rooms.find((r) => r.kind === kind)?.alias ?? "";
   console.log(`
 Loket demo is running.
 
@@ -98,9 +107,15 @@ Loket demo is running.
   Citizen login    @burger:${SERVER_NAME}       password: burger-demo
   Staff login      @medewerker:${SERVER_NAME}   password: medewerker-demo
   Municipality     Gemeente Voorbeeld, bot ${bot}
+  Space            ${aliasOf("space")}
+  Service desk     ${aliasOf("service_desk")}   (in the room directory)
+  Staff room       ${aliasOf("department")}   (the staff login is invited)
 
 Log in with Element (or any Matrix client) as the citizen, using the homeserver URL above,
-and start a direct chat with ${bot}: the municipality answers with its greeting.
+and start a direct chat with ${bot} (or join the service desk and type !gesprek): that
+opens a conversation with a reference number such as VOORBEELD-${new Date().getFullYear()}-000001. Log in as the
+staff member in another browser: the staff room announces the conversation, and
+!neem <reference> there brings you into it. Type !help anywhere to see the commands.
 
   Loket            ${loket.url}   (/ready, /metrics)
   Logs             ${config.logging.file}

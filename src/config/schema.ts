@@ -51,6 +51,8 @@ const department = z.object({
     .describe("This department's opening hours; replaces the municipality's block as a whole. Missing: the municipality's."),
   response_term: responseTermSchema.optional()
     .describe("This department's response term; missing: the municipality's."),
+  topic: z.string().default("")
+    .describe("Topic of the department's staff room; empty: a standard text naming the department."),
 });
 
 const municipality = z.object({
@@ -60,12 +62,29 @@ const municipality = z.object({
   language: z.enum(["nl", "en"]).default("nl").describe("Default language of citizen-facing text."),
   greeting: z.string().default("")
     .describe("Greeting sent when a citizen opens a DM; empty: the standard text from the translations."),
-  staff: z.array(userIdString).default([]).describe("Matrix ids of staff who serve every department."),
+  staff: z.array(z.union([userIdString, z.object({
+    user: userIdString.describe("Matrix id of the staff member."),
+    departments: z.array(z.string()).min(1).describe("Ids of the departments whose rooms this staff member joins."),
+  })])).default([])
+    .describe("Staff: a Matrix id serves every department; {user, departments} serves the departments named."),
   departments: z.array(department).default([]).describe("Departments, each with its own staff."),
   office_hours: officeHoursSchema.prefault({})
     .describe("Opening hours, Dutch public holidays and exception dates. Missing: Monday to Friday 09:00-17:00, Europe/Amsterdam, holidays closed (Goede Vrijdag and Bevrijdingsdag included)."),
   response_term: responseTermSchema.default(DEFAULT_RESPONSE_TERM).meta({ example: DEFAULT_RESPONSE_TERM })
     .describe("Promised answer time, counted in open time: { working_hours: N } or { working_days: N }. Missing: 8 working hours."),
+  alias: z.string().regex(/^([a-z0-9][a-z0-9-]*)?$/, "use lower-case letters, digits and dashes").default("")
+    .describe("Room alias stem after appservice.alias_prefix (space #<prefix><alias>, service desk #<prefix><alias>_balie, departments #<prefix><alias>_afdeling_<department>); empty: the id."),
+  service_desk_topic: z.string().default("")
+    .describe("Topic of the public service-desk room; empty: a standard text saying what the desk is for and that conversations are archived."),
+  reference_prefix: z.string().regex(/^([A-Z0-9][A-Z0-9-]{0,15})?$/, "use upper-case letters, digits and dashes (at most 16)").default("")
+    .describe("Prefix of conversation reference numbers (PREFIX-YYYY-NNNNNN); empty: the id upper-cased."),
+  default_department: z.string().default("")
+    .describe("Department whose staff room hears of new conversations; empty: the first department."),
+});
+
+const conversations = z.object({
+  encrypt_new_rooms: z.boolean().default(true)
+    .describe("Create the conversation rooms Loket makes itself with m.room.encryption, when crypto.enabled is on (the bots need E2EE to read and answer there)."),
 });
 
 const database = z.object({
@@ -109,6 +128,7 @@ export const configSchema = z.object({
   database: database.prefault({}).describe("Where Loket stores its data."),
   municipalities: z.array(municipality).default([]).describe("The municipalities this deployment serves."),
   crypto: crypto.prefault({}).describe("End-to-end encryption (Olm/Megolm) for the municipality bots."),
+  conversations: conversations.prefault({}).describe("Citizen conversations."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });

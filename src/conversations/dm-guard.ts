@@ -1,11 +1,14 @@
 // A direct chat stays direct: when a room the bot joined as a citizen's DM is made public, or
-// someone else joins or is invited, the bot leaves it, by the same rule as at the invite.
+// someone else joins or is invited, the bot leaves it, by the same rule as at the invite. The
+// municipality's own people are not "someone else": staff the bot brings into the conversation
+// (!neem), or anyone the bot itself invites.
 import type { Capability } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { RoomEvent } from "../matrix/events.ts";
 import type { UserId } from "../matrix/ids.ts";
+import type { Municipalities } from "../tenants/municipalities.ts";
 import { breaksDirectChat, directRoomsIn, forgetDirectRoom } from "./direct-rooms.ts";
 
 function changeOf(ev: RoomEvent): { joinRule?: string; newMember?: string } | undefined {
@@ -19,7 +22,7 @@ function changeOf(ev: RoomEvent): { joinRule?: string; newMember?: string } | un
   return undefined;
 }
 
-export function dmGuardCapability(db: Database, hs: Homeserver, log: Logger): Capability {
+export function dmGuardCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger): Capability {
   return {
     name: "dm-guard",
     async onEvent(ev) {
@@ -28,6 +31,8 @@ export function dmGuardCapability(db: Database, hs: Homeserver, log: Logger): Ca
       for (const room of await directRoomsIn(db, ev.roomId)) {
         const reason = breaksDirectChat(change, room);
         if (reason === undefined) continue;
+        const staff = municipalities.byBotUserId(room.bot)?.staff;
+        if (change.newMember !== undefined && (ev.sender === room.bot || staff?.has(change.newMember))) continue;
         await hs.intent(room.bot as UserId).leave(ev.roomId);
         await forgetDirectRoom(db, ev.roomId, room.bot);
         log.info({ roomId: ev.roomId, bot: room.bot, reason }, "left a direct chat that is no longer direct");

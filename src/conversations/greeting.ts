@@ -1,5 +1,6 @@
-// First contact: a citizen invites a municipality's bot to a DM; the bot joins and greets.
-// The appservice's own user does the same for the default municipality, or lists them all.
+// First contact: a citizen invites a municipality's bot to a DM; the bot joins and the DM
+// becomes (or leads to) a conversation. The appservice's own user greets for the default
+// municipality, or lists them all.
 // Invites to other rooms are accepted from the municipality's staff only, and declined
 // otherwise, so that nobody can pull a government bot into rooms of their choosing. The
 // inviter's is_direct flag is only a claim: a public room, or one with anybody else joined or
@@ -10,6 +11,7 @@ import { t, type Language } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent } from "../matrix/events.ts";
+import type { RoomId } from "../matrix/ids.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { breaksDirectChat, rememberDirectRoom } from "./direct-rooms.ts";
 
@@ -23,7 +25,10 @@ export function directoryText(all: readonly Municipality[], lang: Language = "nl
   return t(lang, "directory", { list: all.map((m) => `- ${m.name}: ${m.botUserId}`).join("\n") });
 }
 
-export function greetingCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger): Capability {
+/** Opens (or brings the citizen back to) a conversation for a DM the bot has joined. */
+export type DmHandler = (m: Municipality, roomId: RoomId, citizen: string, cause: string) => Promise<void>;
+
+export function greetingCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger, onDm: DmHandler): Capability {
   return {
     name: "greeting",
     async onMembership(ev: MembershipEvent) {
@@ -52,6 +57,10 @@ export function greetingCapability(municipalities: Municipalities, db: Database,
       }
       await rememberDirectRoom(db, ev.roomId, ev.target, ev.sender);
       log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
+      if (m && !isSender) {
+        await onDm(m, ev.roomId, ev.sender, ev.eventId);
+        return;
+      }
       const text = m ? greetingText(m) : directoryText(municipalities.all);
       await bot.sendNotice(ev.roomId, text, `greeting:${ev.eventId}`);
     },

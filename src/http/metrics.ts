@@ -61,6 +61,24 @@ export function createMetrics() {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    roomsReconciled: new Counter({
+      name: "loket_rooms_reconciled_total",
+      help: "Managed rooms (spaces, service desks, department rooms) checked against the config, by action: created, updated, unchanged.",
+      labelNames: ["action"] as const,
+      registers: [registry],
+    }),
+    botRoomLosses: new Counter({
+      name: "loket_bot_room_losses_total",
+      help: "A municipality bot was kicked or banned from a room, or lost power in it, by reason: kicked, banned, power.",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    conversations: new Counter({
+      name: "loket_conversations_total",
+      help: "Citizen conversations, by event: opened (in the DM), opened_room (in a room Loket created), reused, reopened, taken.",
+      labelNames: ["event"] as const,
+      registers: [registry],
+    }),
     pending: new Gauge({
       name: "loket_inbox_pending_events",
       help: "Events waiting in memory to be processed (stored, or loaded at start-up).",

@@ -23,6 +23,8 @@ export interface IntakeDeps {
   metrics: Metrics;
   log: Logger;
   stopping(): boolean;
+  /** The room-alias query: true when the alias is Loket's and its room now exists. */
+  roomQuery(alias: string): Promise<boolean>;
 }
 
 export function intakeHandlers(d: IntakeDeps): AppserviceHandlers {
@@ -53,7 +55,7 @@ export function intakeHandlers(d: IntakeDeps): AppserviceHandlers {
       await d.homeserver.ensureRegistered(localpartOf(bot.botUserId));
       return true;
     },
-    onRoomQuery: () => Promise.resolve(false),
+    onRoomQuery: (alias) => d.roomQuery(alias),
     onPing: (transactionId) => { d.log.debug({ transactionId }, "ping from the homeserver"); },
     onTransactionOutcome: (outcome, err) => {
       d.metrics.transactions.inc({ outcome });

@@ -154,6 +154,92 @@ export class BotIntent {
     );
     return res.chunk?.find((ev) => ev.content?.[TXN_MARKER] === txnId)?.event_id;
   }
+
+  // --- Rooms and conversations: administration calls (state, membership, aliases). They are
+  // idempotent by nature and go through the gate like every other call.
+
+  /** POST /createRoom; returns the new room's id. */
+  async createRoom(body: Record<string, unknown>): Promise<RoomId> {
+    const res = await this.client.http.authedRequest<{ room_id: RoomId }>(Method.Post, "/createRoom", undefined, body);
+    return res.room_id;
+  }
+
+  /** Invites a user; one already joined or invited is fine. */
+  async invite(roomId: RoomId, user: string): Promise<void> {
+    try {
+      await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/invite`, undefined, { user_id: user });
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_FORBIDDEN" && /already in the room|is already joined/i.test(err.data.error ?? "")) return;
+      throw err;
+    }
+  }
+
+  /** Removes a user from a room (or withdraws their invite). */
+  async kick(roomId: RoomId, user: string, reason: string): Promise<void> {
+    await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/kick`, undefined, { user_id: user, reason });
+  }
+
+  async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<string> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
+    const res = await this.client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content);
+    return res.event_id;
+  }
+
+  /** The content of a state event, or undefined when the room has none. */
+  async getState<T extends object>(roomId: RoomId, type: string, stateKey: string): Promise<T | undefined> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
+    try {
+      return await this.client.http.authedRequest<T>(Method.Get, path);
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+
+  /** Publishes a room in (or takes it out of) the homeserver's room directory. */
+  async setDirectoryVisibility(roomId: RoomId, visibility: "public" | "private"): Promise<void> {
+    await this.client.http.authedRequest(Method.Put, `/directory/list/room/${encodeURIComponent(roomId)}`, undefined, { visibility });
+  }
+
+  /** Points alias at roomId; an alias that already points there is fine. */
+  async createAlias(alias: string, roomId: RoomId): Promise<void> {
+    try {
+      await this.client.http.authedRequest(Method.Put, `/directory/room/${encodeURIComponent(alias)}`, undefined, { room_id: roomId });
+    } catch (err) {
+      if (err instanceof MatrixError && err.httpStatus === 409 && (await this.resolveAlias(alias)) === roomId) return;
+      throw err;
+    }
+  }
+
+  async deleteAlias(alias: string): Promise<void> {
+    await this.client.http.authedRequest(Method.Delete, `/directory/room/${encodeURIComponent(alias)}`);
+  }
+
+  async resolveAlias(alias: string): Promise<RoomId | undefined> {
+    try {
+      const res = await this.client.http.authedRequest<{ room_id: RoomId }>(Method.Get, `/directory/room/${encodeURIComponent(alias)}`);
+      return res.room_id;
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+
+  /** A user's display name from their profile, or undefined when they have none. */
+  async getDisplayName(user: string): Promise<string | undefined> {
+    try {
+      const res = await this.client.http.authedRequest<{ displayname?: string }>(Method.Get, `/profile/${encodeURIComponent(user)}/displayname`);
+      return res.displayname;
+    } catch (err) {
+      if (err instanceof MatrixError && err.errcode === "M_NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+
+  /** Sends an m.room.message (plain or with HTML) exactly once per cause (see send). */
+  sendMessage(roomId: RoomId, content: { msgtype: string; body: string; format?: string; formatted_body?: string }, cause: string): Promise<string> {
+    return this.send(roomId, "m.room.message", content, cause);
+  }
 }
 
 /** Calls made as the appservice itself, and the bots it acts as. */

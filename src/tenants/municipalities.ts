@@ -24,7 +24,7 @@ export class Municipalities {
       name: m.name,
       botUserId: userId(m.bot_localpart, domain),
       config: m,
-      staff: new Set([...m.staff, ...m.departments.flatMap((d) => d.staff)]),
+      staff: new Set([...m.staff.map((s) => (typeof s === "string" ? s : s.user)), ...m.departments.flatMap((d) => d.staff)]),
     }));
     this.byBot = new Map(this.all.map((m) => [m.botUserId, m]));
     this.senderUserId = userId(config.appservice.sender_localpart, domain);

@@ -12,6 +12,7 @@ import type { Config } from "../../src/config/schema.ts";
 import { freePort } from "../../src/devserver/ports.ts";
 import { startSynapse, type RunningSynapse } from "../../src/devserver/synapse.ts";
 import { buildRegistration } from "../../src/matrix/registration.ts";
+import { publicationRules } from "../../src/rooms/publication.ts";
 import { SYNAPSE_VENV } from "./paths.ts";
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from "./postgres.ts";
 
@@ -26,6 +27,8 @@ export interface StackOptions {
   crypto?: Record<string, unknown>;
   /** The URL Loket uses to reach Synapse, given Synapse's port (for a proxy in between). */
   homeserverUrl?: (synapsePort: number) => Promise<string>;
+  /** Start Synapse only; Loket starts with the first restartLoket() (benchmarks time it). */
+  deferLoket?: boolean;
 }
 
 export interface Stack {
@@ -33,8 +36,11 @@ export interface Stack {
   config: Config;
   loket: LoketApp;
   dataDir: string;
-  /** Stop Loket (if running) and start it again on the same store. */
-  restartLoket(): Promise<LoketApp>;
+  /**
+   * Stop Loket (if running) and start it again on the same store; with `municipalities`, on a
+   * changed config (the bots must stay the same: Synapse keeps the registration it started with).
+   */
+  restartLoket(municipalities?: Record<string, unknown>[]): Promise<LoketApp>;
   /** Stop Loket only; Synapse keeps running (and queues transactions for it). */
   stopLoket(): Promise<void>;
   /** Keep the data directory (Synapse and Loket logs) after stop: call it when a test failed. */
@@ -60,24 +66,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.databaseUrl === undefined && serverUrl !== undefined) db = await createTestDatabase(serverUrl);
   if (serverUrl !== undefined) synapseDb = await createTestDatabase(serverUrl, { forSynapse: true });
 
-  const { config } = parseConfig({
-    homeserver: {
-      url: opts.homeserverUrl ? await opts.homeserverUrl(synapsePort) : `http://127.0.0.1:${synapsePort}`,
-      domain: SERVER_NAME,
-      ...opts.homeserver,
-    },
+  const tokens = { as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex") };
+  const hsUrl = opts.homeserverUrl ? await opts.homeserverUrl(synapsePort) : `http://127.0.0.1:${synapsePort}`;
+  const configFor = (municipalities: Record<string, unknown>[]): Config => parseConfig({
+    homeserver: { url: hsUrl, domain: SERVER_NAME, ...opts.homeserver },
     appservice: {
       port: loketPort,
       public_url: `http://127.0.0.1:${loketPort}`,
-      as_token: randomBytes(16).toString("hex"),
-      hs_token: randomBytes(16).toString("hex"),
+      ...tokens,
       ...opts.appservice,
     },
     database: { url: opts.databaseUrl ?? db?.url ?? "", data_dir: join(dataDir, "pglite") },
-    municipalities: opts.municipalities ?? [TEST_MUNICIPALITY],
+    municipalities,
     ...(opts.crypto ? { crypto: opts.crypto } : {}),
     logging: { level: "debug", file: join(dataDir, "loket.log") },
-  });
+  }).config;
+  let config = configFor(opts.municipalities ?? [TEST_MUNICIPALITY]);
   const registrationFile = join(dataDir, "registration.yaml");
   writeFileSync(registrationFile, YAML.stringify(buildRegistration(config)));
 
@@ -87,24 +91,28 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     serverName: SERVER_NAME,
     port: synapsePort,
     appserviceConfigFiles: [registrationFile],
+    extraConfig: { room_list_publication_rules: publicationRules(config) },
     postgres: synapseDb && { host: synapseDb.host, port: synapseDb.port, user: synapseDb.user, database: synapseDb.name },
   });
 
   const logger = pino({ level: "debug" }, pino.destination({ dest: config.logging.file, sync: true }));
   const boot = (): Promise<LoketApp> => start(config, { logger, retryMs: 500 });
-  let loket: LoketApp | undefined = await boot();
+  let loket: LoketApp | undefined = opts.deferLoket ? undefined : await boot();
   let keep = process.env.LOKET_KEEP_TEST_DATA === "1";
 
   const stack: Stack = {
     synapse,
-    config,
+    get config(): Config {
+      return config;
+    },
     get loket(): LoketApp {
       if (!loket) throw new Error("Loket is not running");
       return loket;
     },
     dataDir,
-    async restartLoket() {
+    async restartLoket(municipalities) {
       await stack.stopLoket();
+      if (municipalities) config = configFor(municipalities);
       loket = await boot();
       return loket;
     },

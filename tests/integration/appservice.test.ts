@@ -2,7 +2,7 @@
 // greeted; the appservice API refuses what it must and stores each transaction once.
 import { Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
-import { greetingText } from "../../src/conversations/greeting.ts";
+import { firstMessageText } from "../../src/conversations/texts.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { newUser, openDm, roomMessages, waitForEvent, waitForMessageFrom, type TestUser } from "../harness/client.ts";
 import { inboxEvents, type InboxRow } from "../harness/inbox.ts";
@@ -23,13 +23,14 @@ const put = (path: string, body: string, token?: string): Promise<Response> =>
   });
 
 describe("a citizen opens a DM with the municipality", () => {
-  it("the bot joins and greets in Dutch, with the municipality's name", async () => {
+  it("the bot joins and answers in Dutch, with the municipality's name: the conversation's first message replaces the greeting", async () => {
     const { stack, citizen } = fixture;
     const roomId = await openDm(citizen, bot);
     const greeting = await waitForMessageFrom(citizen.client, roomId, bot);
     const [municipality] = new Municipalities(stack.config).all;
     if (!municipality) throw new Error("the stack has no municipality");
-    const expected = greetingText(municipality);
+    const reference = /TEST-\d{4}-\d{6}/.exec(String(greeting.getContent().body))?.[0] ?? "no reference";
+    const expected = firstMessageText(municipality, reference, "nl");
     expect(greeting.getContent()).toEqual({ msgtype: "m.notice", body: expected, "nl.loket.txn": expect.stringMatching(/^loket\./) as unknown });
     expect(expected).toMatch(/^Welkom bij Gemeente Testdorp\./);
     // The bot carries the municipality's name.
@@ -116,12 +117,21 @@ describe("the transaction endpoint", () => {
 
   it("a replayed transaction is acknowledged but not processed again", async () => {
     const { stack } = fixture;
+    await stack.loket.started(); // the department room exists, so the notice below is sent
     const user = await newUser(stack.synapse, "replay");
     const roomId = await openDm(user, bot);
     const greeting = await waitForMessageFrom(user.client, roomId, bot);
-    // Synapse also sends Loket the bot's own greeting: wait for it, so that nothing of this
-    // room is still on its way while the counters are read.
-    await eventually(async () => ((await inboxEvents(stack.loket.database)).some((r) => r.event.event_id === greeting.getId() && r.processed) ? true : undefined), "the greeting to reach the inbox");
+    // Synapse also sends Loket the bot's own messages: the first message here and, last, the
+    // notice of the new conversation in the department's room. Wait for both, so that nothing
+    // of this conversation is still on its way while the counters are read.
+    const reference = /TEST-\d{4}-\d{6}/.exec(String(greeting.getContent().body))?.[0] ?? "no reference";
+    const isDepartmentNotice = (r: InboxRow): boolean => r.event.sender === bot && r.event.room_id !== roomId
+      && String((r.event.content as { body?: unknown }).body).includes(reference);
+    await eventually(async () => {
+      const rows = await inboxEvents(stack.loket.database);
+      const seen = rows.some((r) => r.event.event_id === greeting.getId() && r.processed) && rows.some((r) => isDepartmentNotice(r) && r.processed);
+      return seen ? true : undefined;
+    }, "the bot's messages to reach the inbox");
     await stack.loket.idle();
     // Find the transaction Synapse sent with the invite, and send it again as Synapse's
     // recoverer would: same id, same events, ephemeral data dropped.

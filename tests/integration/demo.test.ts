@@ -44,9 +44,15 @@ describe("loket demo", () => {
     const login = await client.loginRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: citizen }, password });
     const me = createClient({ baseUrl, accessToken: login.access_token, userId: login.user_id, deviceId: login.device_id, logger: quiet });
     await startSyncing(me);
+    // The printed service desk is in the room directory; the space resolves too.
+    const desk = /Service desk\s+(#\S+)/.exec(out)?.[1] ?? "";
+    const space = /Space\s+(#\S+)/.exec(out)?.[1] ?? "";
+    const deskId = (await me.getRoomIdForAlias(desk)).room_id;
+    expect((await me.publicRooms({})).chunk.map((r) => r.room_id)).toContain(deskId);
+    expect((await me.getRoomIdForAlias(space)).room_id).toMatch(/^!/);
     const { room_id: roomId } = await me.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat });
     const greeting = await waitForMessageFrom(me, roomId, bot);
-    expect(greeting.getContent().body).toMatch(/^Welkom bij Gemeente Voorbeeld\./);
+    expect(greeting.getContent().body).toMatch(/^Welkom bij Gemeente Voorbeeld\.[\s\S]*VOORBEELD-\d{4}-000001/);
     me.stopClient();
 
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));

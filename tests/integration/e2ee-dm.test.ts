@@ -1,11 +1,12 @@
-// A citizen opens an encrypted DM with the municipality's bot, as Element does: the bot's
-// greeting arrives encrypted and the citizen's own client (matrix-js-sdk with Rust crypto, not
-// Loket's code) decrypts it. After a Loket restart the bot keeps its device and greets again in
-// a new encrypted DM.
+// A citizen opens an encrypted DM with the municipality's bot, as Element does, and uses it with
+// a real E2EE client (matrix-js-sdk with Rust crypto, not Loket's code): the conversation's first
+// message arrives encrypted and decrypts; the citizen's encrypted commands reach the handlers as
+// plaintext and get encrypted answers; commands sent while Loket is down are decrypted and
+// answered after the restart, by the same bot device.
 import { randomBytes } from "node:crypto";
-import { Preset } from "matrix-js-sdk";
+import { Preset, type MatrixEvent } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
-import { greetingText } from "../../src/conversations/greeting.ts";
+import { firstMessageText } from "../../src/conversations/texts.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { newCryptoUser, waitForDecrypted } from "../harness/crypto-client.ts";
 import { waitForEvent, type TestUser } from "../harness/client.ts";
@@ -23,27 +24,40 @@ async function encryptedDm(user: TestUser): Promise<string> {
   return room_id;
 }
 
-async function greetingIn(user: TestUser, roomId: string): Promise<{ type: string; body: unknown; deviceId: string | undefined }> {
-  const ev = await waitForEvent(user.client, roomId, (e) => e.getSender() === bot && e.getWireType() === "m.room.encrypted");
+/** The next encrypted message of the bot after `after` (an event id, or none), decrypted. */
+async function botSays(user: TestUser, roomId: string, seen: Set<string>): Promise<{ body: string; deviceId: string; event: MatrixEvent }> {
+  const ev = await waitForEvent(user.client, roomId, (e) => e.getSender() === bot && e.getWireType() === "m.room.encrypted" && !seen.has(e.getId() ?? ""));
+  seen.add(ev.getId() ?? "");
   const clear = await waitForDecrypted(user.client, roomId, ev.getId() ?? "");
-  return { type: clear.getType(), body: clear.getContent().body, deviceId: ev.getWireContent().device_id as string | undefined };
+  expect(clear.getType()).toBe("m.room.message");
+  return { body: String(clear.getContent().body), deviceId: String(ev.getWireContent().device_id), event: clear };
 }
 
 describe("an encrypted DM", () => {
-  it("gets an encrypted greeting that the citizen's client decrypts, from the same bot device after a restart", async () => {
+  it("is a conversation in which messages go both ways encrypted, also across a restart", async () => {
     const { stack } = fixture;
     const [municipality] = new Municipalities(stack.config).all;
     if (!municipality) throw new Error("no municipality");
     const citizen = await newCryptoUser(stack.synapse, "versleuteld");
+    const seen = new Set<string>();
     try {
-      const first = await greetingIn(citizen, await encryptedDm(citizen));
-      expect(first).toMatchObject({ type: "m.room.message", body: greetingText(municipality) });
+      const roomId = await encryptedDm(citizen);
+      const first = await botSays(citizen, roomId, seen);
+      const reference = /TEST-\d{4}-\d{6}/.exec(first.body)?.[0] ?? "no reference";
+      expect(first.body).toBe(firstMessageText(municipality, reference, "nl"));
       expect(first.deviceId).toMatch(/^LOKET/);
 
+      // An encrypted command reaches the handlers as plaintext; the answer is encrypted.
+      await citizen.client.sendTextMessage(roomId, "!help");
+      expect((await botSays(citizen, roomId, seen)).body).toMatch(/^Wat u hier kunt doen:/);
+
+      // Written while Loket is down: decrypted and answered after the restart, same device.
+      await stack.stopLoket();
+      await citizen.client.sendTextMessage(roomId, "!taal en");
       await stack.restartLoket();
-      const second = await greetingIn(citizen, await encryptedDm(citizen));
-      expect(second.body).toBe(greetingText(municipality));
-      expect(second.deviceId).toBe(first.deviceId);
+      const answer = await botSays(citizen, roomId, seen);
+      expect(answer.body).toBe("The conversation continues in English.");
+      expect(answer.deviceId).toBe(first.deviceId);
     } finally {
       citizen.client.stopClient();
     }

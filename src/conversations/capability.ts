@@ -1,0 +1,96 @@
+// Conversations as a capability: messages in Loket's rooms are parsed for commands (in one
+// place, from the command table); a citizen writing in a closed conversation reopens it; staff
+// joining a conversation are introduced to the citizen by display name. Notices and other bots
+// are never answered, so bots cannot loop.
+import type { Config } from "../config/schema.ts";
+import type { Capability } from "../core/capability.ts";
+import type { Database } from "../db/database.ts";
+import { CommandTable, parseCommand, type Command, type Place } from "../commands/table.ts";
+import { t, type TextKey } from "../i18n/index.ts";
+import type { Logger } from "../logging.ts";
+import type { Homeserver } from "../matrix/client.ts";
+import type { MembershipEvent, MessageEvent } from "../matrix/events.ts";
+import { managedRoomById } from "../rooms/store.ts";
+import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
+import { conversationCommands, type CommandContext } from "./commands.ts";
+import type { Conversations } from "./service.ts";
+import { conversationByRoom, type Conversation } from "./store.ts";
+
+export interface ConversationCapabilityDeps {
+  config: Config;
+  database: Database;
+  municipalities: Municipalities;
+  homeserver: Homeserver;
+  conversations: Conversations;
+  log: Logger;
+  /** Commands of later capabilities (office hours), added to the same table. */
+  extraCommands?: Command<CommandContext>[];
+}
+
+interface RoomContext {
+  municipality: Municipality;
+  place: Place;
+  conversation?: Conversation;
+}
+
+export function conversationsCapability(d: ConversationCapabilityDeps): Capability {
+  const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
+
+  const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
+    const conversation = await conversationByRoom(d.database, roomId);
+    if (conversation) {
+      const municipality = d.municipalities.all.find((m) => m.id === conversation.municipality);
+      return municipality && { municipality, place: "conversation", conversation };
+    }
+    const managed = await managedRoomById(d.database, roomId);
+    if (!managed || managed.kind === "space") return undefined;
+    const municipality = d.municipalities.all.find((m) => m.id === managed.municipality);
+    return municipality && { municipality, place: managed.kind };
+  };
+
+  /** Virtual (bridged) users and Loket's own bots are not people to answer. */
+  const isBot = (user: string): boolean =>
+    d.municipalities.isOwnBot(user) || user.startsWith(`@${d.config.appservice.user_prefix}`);
+
+  return {
+    name: "conversations",
+    async onMessage(ev: MessageEvent) {
+      if (ev.msgtype === "m.notice" || isBot(ev.sender)) return;
+      const parsed = parseCommand(ev.body);
+      const closed = (c?: Conversation): boolean => c?.status === "closed" && c.citizen === ev.sender;
+      const ctx = await contextOf(ev.roomId);
+      if (!ctx) return;
+      const { municipality, conversation } = ctx;
+      if (conversation && closed(conversation)) {
+        await d.conversations.reopen(municipality, conversation, ev.eventId);
+        conversation.status = "open";
+      }
+      if (!parsed) return;
+      const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
+      const lang = conversation?.language ?? municipality.config.language;
+      const bot = d.homeserver.intent(municipality.botUserId);
+      const reply = (text: string): Promise<void> => bot.sendNotice(ev.roomId, text, `reply:${ev.eventId}`).then(() => undefined);
+      const decision = table.decide(parsed, role, ctx.place);
+      const refusal: Record<string, TextKey> = { unknown: "unknown_command", staff_only: "staff_only", wrong_place: "wrong_room" };
+      if (decision.kind === "run") {
+        d.log.info({ roomId: ev.roomId, command: decision.command.name, role }, "command");
+        await decision.command.run({ ...ctx, roomId: ev.roomId, sender: ev.sender, eventId: ev.eventId, role, lang, table, reply }, parsed.args);
+      } else if (decision.kind === "usage") {
+        await reply(t(lang, "usage", { usage: table.usage(decision.command) }));
+      } else {
+        await reply(t(lang, refusal[decision.kind] ?? "unknown_command", { command: parsed.name }));
+      }
+    },
+    async onMembership(ev: MembershipEvent) {
+      const before = (ev.raw.unsigned as { prev_content?: { membership?: string } } | undefined)?.prev_content?.membership;
+      if (ev.membership !== "join" || before === "join" || isBot(ev.target)) return;
+      const conv = await conversationByRoom(d.database, ev.roomId);
+      if (!conv || ev.target === conv.citizen) return;
+      const m = d.municipalities.all.find((x) => x.id === conv.municipality);
+      if (!m?.staff.has(ev.target)) return;
+      const bot = d.homeserver.intent(m.botUserId);
+      const name = (await bot.getDisplayName(ev.target)) ?? ev.target;
+      await bot.sendNotice(ev.roomId, t(conv.language, "staff_joined", { staff: name, name: m.name }), `joined:${ev.eventId}`);
+    },
+  };
+}
