@@ -26,10 +26,12 @@ export class CryptoEngine implements Encryptor {
   private readonly bots: Set<string>;
   private readonly signal: AbortSignal;
   private service: CryptoService | undefined;
+  private readonly log: Logger;
 
   constructor(opts: CryptoEngineOptions) {
     this.bots = new Set(opts.bots);
     this.signal = opts.signal;
+    this.log = opts.log;
     this.ready = withRetry(() => startCrypto({
       db: opts.db, config: opts.config, log: opts.log, bots: opts.bots, fetch: opts.fetch,
       onDecrypted: (event) => opts.onLate(event),
@@ -73,6 +75,11 @@ export class CryptoEngine implements Encryptor {
   async encrypt(bot: string, roomId: string, type: string, content: object): Promise<{ type: "m.room.encrypted"; content: Record<string, unknown> }> {
     const sealed = await (await this.running()).encrypt(bot as UserId, roomId, type, content);
     return { type: "m.room.encrypted", content: sealed.content };
+  }
+
+  async shareHistory(bot: string, roomId: string, userId: string): Promise<void> {
+    const outcome = await (await this.running()).shareHistory(bot as UserId, roomId, userId);
+    this.log.info({ roomId, userId, outcome }, "shared the room's history with an invited user");
   }
 
   /** Stops the service, also one whose start was under way (the stop has cut its calls short). */

@@ -166,6 +166,12 @@ export class BotIntent {
 
   /** Invites a user; one already joined or invited is fine. */
   async invite(roomId: RoomId, user: string): Promise<void> {
+    // In an encrypted room, whoever the bot invites (staff taking a conversation) can read what
+    // was said before: the bot shares the room keys it holds with them first (MSC4268).
+    const encryptor = this.rooms.encryptor;
+    if (encryptor?.canEncrypt(this.userId) && (await this.rooms.isEncrypted(roomId, () => this.hasEncryptionState(roomId)))) {
+      await encryptor.shareHistory(this.userId, roomId, user);
+    }
     try {
       await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/invite`, undefined, { user_id: user });
     } catch (err) {

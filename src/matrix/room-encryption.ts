@@ -7,6 +7,8 @@ export interface Encryptor {
   /** True for the bots that have a device (the appservice sender never has one). */
   canEncrypt(bot: string): boolean;
   encrypt(bot: string, roomId: string, type: string, content: object): Promise<{ type: "m.room.encrypted"; content: Record<string, unknown> }>;
+  /** Shares the room keys the bot holds with the user's devices, right before the bot invites them. */
+  shareHistory(bot: string, roomId: string, userId: string): Promise<void>;
 }
 
 export class RoomEncryption {

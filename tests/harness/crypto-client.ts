@@ -8,8 +8,8 @@ import { eventually } from "./wait.ts";
 let counter = 0;
 
 /** A fresh user whose client encrypts (Rust crypto, in memory) and syncs. */
-export async function newCryptoUser(synapse: RunningSynapse, prefix: string, opts: { crossSign?: boolean } = {}, logger = quiet): Promise<TestUser> {
-  const reg = await synapse.registerUser(`${prefix}${Date.now().toString(36)}${counter++}`, "test-password-1");
+export async function newCryptoUser(synapse: RunningSynapse, prefix: string, opts: { crossSign?: boolean; exact?: boolean } = {}, logger = quiet): Promise<TestUser> {
+  const reg = await synapse.registerUser(opts.exact ? prefix : `${prefix}${Date.now().toString(36)}${counter++}`, "test-password-1");
   const client = createClient({ baseUrl: synapse.baseUrl, accessToken: reg.accessToken, userId: reg.userId, deviceId: reg.deviceId, logger });
   await client.initRustCrypto({ useIndexedDB: false });
   await startSyncing(client);

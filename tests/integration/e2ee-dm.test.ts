@@ -4,12 +4,13 @@
 // plaintext and get encrypted answers; commands sent while Loket is down are decrypted and
 // answered after the restart, by the same bot device.
 import { randomBytes } from "node:crypto";
-import { Preset, type MatrixEvent } from "matrix-js-sdk";
+import { MatrixEvent, Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import { firstMessageText } from "../../src/conversations/texts.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { newCryptoUser, waitForDecrypted } from "../harness/crypto-client.ts";
 import { waitForEvent, type TestUser } from "../harness/client.ts";
+import { eventually } from "../harness/wait.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
 import { useStack } from "../harness/use-stack.ts";
 
@@ -60,6 +61,45 @@ describe("an encrypted DM", () => {
       expect(answer.deviceId).toBe(first.deviceId);
     } finally {
       citizen.client.stopClient();
+    }
+  });
+
+  it("a staff member who takes the conversation after ten encrypted messages can read those ten", async () => {
+    const { stack } = fixture;
+    const citizen = await newCryptoUser(stack.synapse, "geschiedenis");
+    const staff = await newCryptoUser(stack.synapse, "medewerker", { crossSign: true, exact: true });
+    const seen = new Set<string>();
+    try {
+      const roomId = await encryptedDm(citizen);
+      const first = await botSays(citizen, roomId, seen);
+      const reference = /TEST-\d{4}-\d{6}/.exec(first.body)?.[0] ?? "no reference";
+      const sent: string[] = [];
+      for (let i = 1; i <= 10; i++) {
+        const { event_id } = await citizen.client.sendTextMessage(roomId, `bericht ${i}`);
+        sent.push(event_id);
+      }
+      // The bot has the citizen's room key once it answers a command sent after the ten.
+      await citizen.client.sendTextMessage(roomId, "!help");
+      await botSays(citizen, roomId, seen);
+      const departmentRoom = (await staff.client.getRoomIdForAlias(`#loket_test_afdeling_burgerzaken:${SERVER_NAME}`)).room_id;
+      await eventually(() => staff.client.joinRoom(departmentRoom).then(() => true), "the staff member's invite to the department room");
+      await staff.client.sendTextMessage(departmentRoom, `!neem ${reference}`);
+      await eventually(() => Promise.resolve(staff.client.getRoom(roomId)?.getMyMembership() === "invite" ? true : undefined), "the invite to the conversation");
+      await staff.client.joinRoom(roomId);
+      const bodies = await eventually(async () => {
+        const out: string[] = [];
+        for (const id of sent) {
+          const ev = new MatrixEvent(await staff.client.fetchRoomEvent(roomId, id));
+          await staff.client.decryptEventIfNeeded(ev);
+          if (ev.isDecryptionFailure()) return undefined;
+          out.push(String(ev.getContent().body));
+        }
+        return out;
+      }, "the staff member decrypting the history");
+      expect(bodies).toEqual(Array.from({ length: 10 }, (_, i) => `bericht ${i + 1}`));
+    } finally {
+      citizen.client.stopClient();
+      staff.client.stopClient();
     }
   });
 });
