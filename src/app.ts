@@ -109,7 +109,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     log.info({ store: database.kind, applied }, "database ready");
 
     const municipalities = new Municipalities(config);
-    const capabilities = createCapabilities({ municipalities, db: database, homeserver, log });
+    const capabilities = createCapabilities({ municipalities, db: database, homeserver, log, config, signal: stopped.signal });
+    teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     const inbox = new Inbox(database, async (raw) => {
       const failures = await route(capabilities, decodeEvent(raw), retry);
       for (const f of failures) {

@@ -2,6 +2,7 @@
 // operator must choose, a default. config/config.sample.yaml is generated from this file.
 import { z } from "zod";
 import { isLocalpart, isServerName, isUserId } from "../matrix/ids.ts";
+import { archiveSchema, checkpointRoom, departmentArchiveCategory } from "../archive/config.ts";
 import { DEFAULT_RESPONSE_TERM, officeHoursSchema, responseTermSchema } from "../office-hours/config.ts";
 
 const localpart = z.string().refine(isLocalpart, "not a valid Matrix localpart (a-z 0-9 . _ = - / +)");
@@ -51,6 +52,7 @@ const department = z.object({
     .describe("This department's opening hours; replaces the municipality's block as a whole. Missing: the municipality's."),
   response_term: responseTermSchema.optional()
     .describe("This department's response term; missing: the municipality's."),
+  archive_category: departmentArchiveCategory,
 });
 
 const municipality = z.object({
@@ -66,6 +68,7 @@ const municipality = z.object({
     .describe("Opening hours, Dutch public holidays and exception dates. Missing: Monday to Friday 09:00-17:00, Europe/Amsterdam, holidays closed (Goede Vrijdag and Bevrijdingsdag included)."),
   response_term: responseTermSchema.default(DEFAULT_RESPONSE_TERM).meta({ example: DEFAULT_RESPONSE_TERM })
     .describe("Promised answer time, counted in open time: { working_hours: N } or { working_days: N }. Missing: 8 working hours."),
+  archive_checkpoint_room: checkpointRoom,
 });
 
 const database = z.object({
@@ -93,6 +96,7 @@ export const configSchema = z.object({
   appservice: appservice.describe("The appservice registration and HTTP listener."),
   database: database.prefault({}).describe("Where Loket stores its data."),
   municipalities: z.array(municipality).default([]).describe("The municipalities this deployment serves."),
+  archive: archiveSchema.prefault({}).describe("The archive (Archiefwet): capture, integrity, retention, export."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });

@@ -127,6 +127,14 @@ export class BotIntent {
     );
     return res.chunk?.find((ev) => ev.content?.[TXN_MARKER] === txnId)?.event_id;
   }
+
+  /** Sets a room state event (PUT /rooms/{roomId}/state/{type}/{stateKey}); returns its event id. */
+  async setState(roomId: RoomId, type: string, stateKey: string, content: Record<string, unknown>): Promise<string> {
+    const res = await this.client.http.authedRequest<{ event_id: string }>(
+      Method.Put, `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, undefined, content,
+    );
+    return res.event_id;
+  }
 }
 
 /** Calls made as the appservice itself, and the bots it acts as. */

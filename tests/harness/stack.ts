@@ -23,6 +23,7 @@ export interface StackOptions {
   municipalities?: Record<string, unknown>[];
   appservice?: Record<string, unknown>;
   homeserver?: Record<string, unknown>;
+  archive?: Record<string, unknown>;
   /** The URL Loket uses to reach Synapse, given Synapse's port (for a proxy in between). */
   homeserverUrl?: (synapsePort: number) => Promise<string>;
 }
@@ -74,6 +75,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     database: { url: opts.databaseUrl ?? db?.url ?? "", data_dir: join(dataDir, "pglite") },
     municipalities: opts.municipalities ?? [TEST_MUNICIPALITY],
+    archive: { blob_dir: join(dataDir, "blobs"), ...opts.archive },
     logging: { level: "debug", file: join(dataDir, "loket.log") },
   });
   const registrationFile = join(dataDir, "registration.yaml");
