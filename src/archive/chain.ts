@@ -70,6 +70,7 @@ export interface StoredRecord extends ChainFields {
   hash: string;
   content: unknown;
   ciphertext: unknown;
+  /** Set by a recorded destruction: then content and ciphertext are null (a tombstone). */
   destroyed: boolean;
 }
 
@@ -82,7 +83,8 @@ export type Break =
 /** Checks one record against the previous one in the chain; returns the first problem, if any. */
 export function checkRecord(rec: StoredRecord, prev: { seq: number; hash: string }): Break | undefined {
   if (rec.seq !== prev.seq + 1) return { kind: "missing", seq: prev.seq + 1, next: { seq: rec.seq, event_id: rec.event_id } };
-  if (!rec.destroyed && contentHash(rec.content, rec.ciphertext) !== rec.content_sha256) return { kind: "content", seq: rec.seq, event_id: rec.event_id };
+  const tombstone = rec.content === null && rec.ciphertext === null;
+  if (tombstone ? !rec.destroyed : contentHash(rec.content, rec.ciphertext) !== rec.content_sha256) return { kind: "content", seq: rec.seq, event_id: rec.event_id };
   if (rec.prev_hash !== prev.hash) return { kind: "link", seq: rec.seq, event_id: rec.event_id };
   if (recordHash(rec) !== rec.hash) return { kind: "hash", seq: rec.seq, event_id: rec.event_id };
   return undefined;

@@ -22,11 +22,12 @@ export interface RecordRow {
   prev_hash: string;
   hash: string;
   destroyed_at: Date | null;
+  destruction_id: string | null;
 }
 
 const COLUMNS = `id::text AS id, municipality, seq::text AS seq, room_id, conversation, reference, event_id, event_type,
   state_key, sender, origin_server_ts::text AS origin_server_ts, received_at, content, ciphertext, content_sha256,
-  prev_hash, hash, destroyed_at`;
+  prev_hash, hash, destroyed_at, destruction_id::text AS destruction_id`;
 
 export function toStored(r: RecordRow): StoredRecord {
   return {

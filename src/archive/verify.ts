@@ -19,6 +19,8 @@ export async function verifyChain(db: Queryable, municipality: string): Promise<
     "SELECT seq::text AS seq, hash FROM archive_checkpoints WHERE municipality = $1 ORDER BY archive_checkpoints.seq",
     [municipality],
   );
+  const destructions = new Set((await db.query<{ id: string }>(
+    "SELECT id::text AS id FROM archive_destructions WHERE municipality = $1", [municipality])).map((d) => d.id));
   let cp = 0;
   let prev = { seq: 0, hash: GENESIS_HASH };
   let destroyed = 0;
@@ -27,7 +29,12 @@ export async function verifyChain(db: Queryable, municipality: string): Promise<
     const rec = toStored(row);
     const problem = checkRecord(rec, prev);
     if (problem) return result(describeBreak(municipality, problem));
-    if (rec.destroyed) destroyed++;
+    if (rec.destroyed) {
+      if (row.destruction_id === null || !destructions.has(row.destruction_id)) {
+        return result(`${municipality} record #${rec.seq} (${rec.event_id}) is marked destroyed outside any recorded destruction`);
+      }
+      destroyed++;
+    }
     prev = { seq: rec.seq, hash: rec.hash };
     for (let c = checkpoints[cp]; c && Number(c.seq) === rec.seq; c = checkpoints[++cp]) {
       if (c.hash !== rec.hash) return result(`${municipality} checkpoint at #${rec.seq} does not match record #${rec.seq} (${rec.event_id}): the record or the checkpoint was altered`);
