@@ -64,10 +64,10 @@ describe("archive hooks", () => {
     const r = receiver;
     if (!r) throw new Error("no receiver");
     const db = fixture.stack.loket.database;
-    await eventually(async () => (r.refused > 0 ? true : undefined), "a refused delivery");
+    await eventually(() => Promise.resolve(r.refused > 0 ? true : undefined), "a refused delivery");
     r.down = false;
     const total = (await db.query("SELECT 1 FROM archive_records")).length;
-    await eventually(async () => (r.deliveries.length >= total ? true : undefined), "every record delivered", 60_000);
+    await eventually(() => Promise.resolve(r.deliveries.length >= total ? true : undefined), "every record delivered", 60_000);
     expect(r.badSignatures).toBe(0);
     for (const roomId of rooms) {
       const archived = await archivedIn(db, roomId);
