@@ -1,6 +1,6 @@
 // The one index of capabilities, in the order their hooks run.
 import { archiveCapability } from "./archive/capability.ts";
-import { directRoomContext } from "./archive/context.ts";
+import { cachedContext, directRoomContext } from "./archive/context.ts";
 import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
 import { dmGuardCapability } from "./conversations/dm-guard.ts";
@@ -27,7 +27,7 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
     tenantsCapability(municipalities, homeserver, log.child({ capability: "tenants" })),
     greetingCapability(municipalities, db, homeserver, log.child({ capability: "greeting" })),
     dmGuardCapability(db, homeserver, log.child({ capability: "dm-guard" })),
-    archiveCapability({ ...deps, log: log.child({ capability: "archive" }), context: directRoomContext(db, municipalities) }),
+    archiveCapability({ ...deps, log: log.child({ capability: "archive" }), context: cachedContext(directRoomContext(db, municipalities)) }),
   ];
   const names = new Set<string>();
   for (const c of list) {

@@ -11,7 +11,7 @@ import type { Homeserver } from "../matrix/client.ts";
 import type { RoomEvent } from "../matrix/events.ts";
 import type { Municipalities } from "../tenants/municipalities.ts";
 import { Interrupted } from "../util/retry.ts";
-import { captureEvent } from "./capture.ts";
+import { ArchiveWriter } from "./writer.ts";
 import type { ArchiveContext } from "./context.ts";
 import { startWorkers, type Workers } from "./workers.ts";
 
@@ -32,12 +32,13 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   const { config, municipalities, db, log, context, signal } = deps;
   let workers: Workers | undefined;
   const stopping = (): boolean => signal.aborted;
+  const writer = new ArchiveWriter(db);
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
 
   async function archive(ev: RoomEvent): Promise<void> {
     const ctx = await context.roomContext(ev.roomId);
     if (!ctx) return;
-    const res = await captureEvent(db, {
+    const res = await writer.write({
       event: ev.raw,
       context: ctx,
       receivedAt: new Date(),

@@ -54,3 +54,25 @@ export function directRoomContext(db: Database, municipalities: Municipalities):
     },
   };
 }
+
+/**
+ * Remembers rooms that have a context for a few seconds (one query per room, not per event).
+ * Rooms without one are asked every time, so a room that just became a municipality's (a DM
+ * joined a moment ago) loses nothing.
+ */
+export function cachedContext(inner: ArchiveContext, ttlMs = 5_000, max = 10_000): ArchiveContext {
+  const cache = new Map<string, { at: number; ctx: RoomContext }>();
+  return {
+    async roomContext(roomId) {
+      const hit = cache.get(roomId);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.ctx;
+      const ctx = await inner.roomContext(roomId);
+      cache.delete(roomId);
+      if (ctx) {
+        if (cache.size >= max) cache.delete(cache.keys().next().value ?? "");
+        cache.set(roomId, { at: Date.now(), ctx });
+      }
+      return ctx;
+    },
+  };
+}
