@@ -119,7 +119,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
 
     const municipalities = new Municipalities(config);
     const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
-    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log });
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal });
+    teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     let crypto: CryptoEngine | undefined;
     const inbox = new Inbox(database, async (received) => {
       if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);

@@ -1,4 +1,7 @@
 // The one index of capabilities, in the order their hooks run.
+import { archiveCapability } from "./archive/capability.ts";
+import { cachedContext, chainContexts, directRoomContext } from "./archive/context.ts";
+import { conversationContext, managedRoomContext } from "./conversations/archive-context.ts";
 import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
 import { conversationsCapability } from "./conversations/capability.ts";
@@ -21,6 +24,8 @@ export interface CapabilityDeps {
   reconciler: Reconciler;
   metrics: Metrics;
   log: Logger;
+  /** Aborted when Loket stops. */
+  signal: AbortSignal;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
@@ -31,6 +36,7 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
     greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
     conversationsCapability({ ...deps, conversations, log: log.child({ capability: "conversations" }) }),
+    archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
   ];
   const names = new Set<string>();
   for (const c of list) {

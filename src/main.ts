@@ -19,6 +19,8 @@ Commands:
   demo [--port N] [--dir DIR]        local Synapse + Loket on the embedded store, until Ctrl-C
   hours -c FILE --municipality ID [--department ID] [--at ISO-8601] [--json]
                                      open or closed, next opening, due time and holidays
+  archive verify|destroy|hold|release|export -c FILE ...   the archive (loket archive --help)
+  gdpr export|erase -c FILE --user @citizen:server ...    data-subject requests
 
 -c defaults to $LOKET_CONFIG, then config/config.yaml.`;
 
@@ -26,6 +28,8 @@ Commands:
 async function main(argv: string[]): Promise<number> {
   // `loket hours` parses its own options (src/cli/hours.ts).
   if (argv[0] === "hours") return (await import("./cli/hours.ts")).runHours(argv.slice(1));
+  if (argv[0] === "archive") return (await import("./cli/archive.ts")).runArchive(argv.slice(1));
+  if (argv[0] === "gdpr") return (await import("./cli/gdpr.ts")).runGdpr(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

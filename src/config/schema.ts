@@ -2,6 +2,7 @@
 // operator must choose, a default. config/config.sample.yaml is generated from this file.
 import { z } from "zod";
 import { isLocalpart, isServerName, isUserId } from "../matrix/ids.ts";
+import { archiveSchema, checkpointRoom, departmentArchiveCategory } from "../archive/config.ts";
 import { DEFAULT_RESPONSE_TERM, officeHoursSchema, responseTermSchema } from "../office-hours/config.ts";
 
 const localpart = z.string().refine(isLocalpart, "not a valid Matrix localpart (a-z 0-9 . _ = - / +)");
@@ -53,6 +54,7 @@ const department = z.object({
     .describe("This department's response term; missing: the municipality's."),
   topic: z.string().default("")
     .describe("Topic of the department's staff room; empty: a standard text naming the department."),
+  archive_category: departmentArchiveCategory,
 });
 
 const municipality = z.object({
@@ -80,6 +82,7 @@ const municipality = z.object({
     .describe("Prefix of conversation reference numbers (PREFIX-YYYY-NNNNNN); empty: the id upper-cased."),
   default_department: z.string().default("")
     .describe("Department whose staff room hears of new conversations; empty: the first department."),
+  archive_checkpoint_room: checkpointRoom,
 });
 
 const conversations = z.object({
@@ -129,6 +132,7 @@ export const configSchema = z.object({
   municipalities: z.array(municipality).default([]).describe("The municipalities this deployment serves."),
   crypto: crypto.prefault({}).describe("End-to-end encryption (Olm/Megolm) for the municipality bots."),
   conversations: conversations.prefault({}).describe("Citizen conversations."),
+  archive: archiveSchema.prefault({}).describe("The archive (Archiefwet): capture, integrity, retention, export."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });

@@ -6,6 +6,8 @@ export interface Capability {
   readonly name: string;
   /** Called once at start-up, after migrations and before transactions are taken. */
   start?(): Promise<void>;
+  /** Called at stop, after the inbox drained and before the database closes. */
+  stop?(): Promise<void>;
   onMembership?(ev: MembershipEvent): Promise<void>;
   onMessage?(ev: MessageEvent): Promise<void>;
   /** Every room event, after the typed hooks. */

@@ -25,6 +25,7 @@ export interface StackOptions {
   appservice?: Record<string, unknown>;
   homeserver?: Record<string, unknown>;
   crypto?: Record<string, unknown>;
+  archive?: Record<string, unknown>;
   /** The URL Loket uses to reach Synapse, given Synapse's port (for a proxy in between). */
   homeserverUrl?: (synapsePort: number) => Promise<string>;
   /** Start Synapse only; Loket starts with the first restartLoket() (benchmarks time it). */
@@ -79,6 +80,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     database: { url: opts.databaseUrl ?? db?.url ?? "", data_dir: join(dataDir, "pglite") },
     municipalities,
     ...(opts.crypto ? { crypto: opts.crypto } : {}),
+    archive: { blob_dir: join(dataDir, "blobs"), ...opts.archive },
     logging: { level: "debug", file: join(dataDir, "loket.log") },
   }).config;
   let config = configFor(opts.municipalities ?? [TEST_MUNICIPALITY]);

@@ -1,0 +1,108 @@
+// Writing events into the archive, exactly once, in batches per municipality: one transaction
+// locks the municipality's chain head, skips events already archived (a replay), inserts the
+// new records in order, moves the head, and enqueues their media downloads and hook deliveries.
+import type { Database } from "../db/database.ts";
+import type { RawEvent } from "../matrix/events.ts";
+import { contentHash, GENESIS_HASH, recordHash, type ChainFields } from "./chain.ts";
+import type { RoomContext } from "./context.ts";
+import { mediaRefs } from "./media-refs.ts";
+
+export interface CaptureInput {
+  /** The event as received (decrypted when it was encrypted and could be decrypted). */
+  event: RawEvent;
+  /** The encrypted event as received, when there was one. */
+  ciphertext?: RawEvent;
+  context: RoomContext;
+  receivedAt: Date;
+  /** The bot whose rights download the media. */
+  bot: string;
+  /** Number of configured hooks: one outbox row per hook. */
+  hooks: number;
+}
+
+export type CaptureResult = { archived: true; seq: number; media: number } | { archived: false };
+
+/** Archives a batch of events of one municipality, in the given order. */
+export async function captureBatch(db: Database, municipality: string, inputs: readonly CaptureInput[]): Promise<CaptureResult[]> {
+  return db.transaction(async (tx) => {
+    // No wait for the disk here: the inbox transaction is on disk already and is marked processed
+    // (a synchronous commit, which flushes the log up to and including this one) only after this
+    // commit, so a crash can lose only records whose events are then processed again.
+    await tx.query("SET LOCAL synchronous_commit = off");
+    // Creates the head on first use and locks it until commit: one writer per chain at a time.
+    const [head] = await tx.query<{ seq: string; hash: string }>(
+      `INSERT INTO archive_heads (municipality, seq, hash) VALUES ($1, 0, $2)
+       ON CONFLICT (municipality) DO UPDATE SET seq = archive_heads.seq RETURNING seq::text AS seq, hash`,
+      [municipality, GENESIS_HASH],
+    );
+    if (!head) throw new Error("archive head could not be locked");
+    const known = await tx.query<{ event_id: string }>("SELECT event_id FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
+    const seen = new Set(known.map((k) => k.event_id));
+    let seq = Number(head.seq);
+    let prev = head.hash;
+    const records: Record<string, unknown>[] = [];
+    const media: Record<string, unknown>[] = [];
+    const conversations = new Map<string, Record<string, unknown>>();
+    const results: CaptureResult[] = [];
+    for (const input of inputs) {
+      const { event, context } = input;
+      if (seen.has(event.event_id)) { results.push({ archived: false }); continue; }
+      seen.add(event.event_id);
+      const ciphertext = input.ciphertext ?? null;
+      const f: ChainFields = {
+        municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: context.reference ?? event.room_id,
+        reference: context.reference ?? null, event_id: event.event_id, event_type: event.type,
+        state_key: typeof event.state_key === "string" ? event.state_key : null, sender: event.sender,
+        origin_server_ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : 0,
+        received_at: input.receivedAt.toISOString(), content_sha256: contentHash(event, ciphertext),
+      };
+      prev = recordHash(f);
+      records.push({ ...f, hash: prev, content: event, ciphertext });
+      const refs = mediaRefs(event);
+      for (const r of refs) media.push({ event_id: event.event_id, url: r.url, encrypted: r.encrypted, mime: r.mime ?? null, bot: input.bot });
+      const at = new Date(f.origin_server_ts || input.receivedAt.getTime()).toISOString();
+      const before = conversations.get(f.conversation);
+      conversations.set(f.conversation, {
+        conversation: f.conversation, room_id: f.room_id, reference: f.reference, citizen: context.citizen ?? null, category: context.category ?? null,
+        department: context.department ?? null, closed_at: context.closedAt?.toISOString() ?? null,
+        opened_at: before?.opened_at ?? at, last_at: at, hooks: input.hooks,
+      });
+      results.push({ archived: true, seq: f.seq, media: refs.length });
+    }
+    if (records.length === 0) return results;
+    const ids = await tx.query<{ id: string; conversation: string }>(
+      `INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
+         sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
+       SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
+         received_at, content, ciphertext, content_sha256, prev_hash, hash
+       FROM jsonb_to_recordset($1::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
+         event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
+         content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
+       ORDER BY seq RETURNING id::text AS id, conversation`,
+      [JSON.stringify(records)],
+    );
+    const hooks = inputs[0]?.hooks ?? 0;
+    await tx.query(
+      `WITH head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
+       conv AS (
+         INSERT INTO archive_conversations (conversation, municipality, room_id, reference, citizen, category, department, opened_at, last_at, closed_at)
+         SELECT conversation, $1, room_id, reference, citizen, category, department, opened_at, last_at, closed_at
+         FROM jsonb_to_recordset($4::jsonb) AS c(conversation text, room_id text, reference text, citizen text, category text,
+           department text, opened_at timestamptz, last_at timestamptz, closed_at timestamptz)
+         ON CONFLICT (conversation) DO UPDATE SET last_at = GREATEST(archive_conversations.last_at, EXCLUDED.last_at),
+           citizen = COALESCE(EXCLUDED.citizen, archive_conversations.citizen),
+           category = COALESCE(EXCLUDED.category, archive_conversations.category),
+           department = COALESCE(EXCLUDED.department, archive_conversations.department),
+           closed_at = COALESCE(EXCLUDED.closed_at, archive_conversations.closed_at)),
+       media AS (
+         INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
+         SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
+         ON CONFLICT DO NOTHING)
+       INSERT INTO archive_hook_outbox (hook, conversation, record_id)
+       SELECT h, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
+         CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
+      [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(ids), hooks],
+    );
+    return results;
+  });
+}
