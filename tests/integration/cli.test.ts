@@ -14,7 +14,7 @@ afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const loket = (...args: string[]) => loketWithEnv({}, ...args);
 const loketWithEnv = (env: NodeJS.ProcessEnv, ...args: string[]) =>
-  spawnSync(process.execPath, [join(REPO_ROOT, "bin/loket.js"), ...args], { encoding: "utf8", env: { ...process.env, LOKET_CONFIG: undefined, ...env } });
+  spawnSync(process.execPath, [join(REPO_ROOT, "bin/loket.js"), ...args], { encoding: "utf8", timeout: 60_000, env: { ...process.env, LOKET_CONFIG: undefined, ...env } });
 
 function writeConfig(name: string, config: unknown): string {
   const file = join(dir, name);
