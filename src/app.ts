@@ -24,6 +24,7 @@ import { RoomEncryption } from "./matrix/room-encryption.ts";
 import { CryptoEngine } from "./crypto/engine.ts";
 import { aliasQueryHandler } from "./rooms/alias-query.ts";
 import { Reconciler } from "./rooms/reconcile.ts";
+import { pingHomeserver as pingWithRetry } from "./matrix/ping.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
@@ -149,10 +150,12 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     }
 
     const pingHomeserver = async (): Promise<void> => {
-      const res = await homeserver.ping(config.appservice.id);
-      metrics.homeserverPings.inc({ outcome: res.ok ? "ok" : "failed" });
-      if (res.ok) log.info({ durationMs: res.durationMs }, "homeserver reaches Loket (appservice ping)");
-      else log.error({ errcode: res.errcode, error: res.error, url: config.appservice.public_url }, "the homeserver cannot reach Loket: check appservice.public_url, the tokens and the registration file");
+      await pingWithRetry({
+        ping: () => homeserver.ping(config.appservice.id),
+        homeserverUrl: config.homeserver.url,
+        publicUrl: config.appservice.public_url,
+        metrics, log, signal: stopped.signal,
+      });
     };
     const recovery = watchRecovery(database, () => !inbox.relieved, metrics, log, pingHomeserver);
     teardown.push(() => recovery.stop());

@@ -2,57 +2,63 @@
 // config, 2 runtime failure.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { CliError, UsageError } from "./cli/errors.ts";
+import { COMMANDS, commandHelp, usage, version } from "./cli/help.ts";
 import { ConfigError, defaultConfigPath, loadConfigFile } from "./config/load.ts";
-import { UsageError } from "./cli/errors.ts";
 import { renderSampleConfig } from "./config/sample.ts";
 
-const USAGE = `Usage: loket <command> [options]
-
-Commands:
-  start -c FILE                      run the appservice
-  registration -c FILE [-o FILE] [--generate-tokens]
-                                     write the Synapse appservice registration (default registration.yaml)
-  config check -c FILE               validate the config; exit 1 naming every bad key
-  config sample [-o FILE]            print (or write) the sample config generated from the schema
-  migrate -c FILE                    apply database migrations
-  rooms -c FILE [--json]             list the rooms Loket manages, per municipality
-  demo [--port N] [--dir DIR]        local Synapse + Loket on the embedded store, until Ctrl-C
-  hours -c FILE --municipality ID [--department ID] [--at ISO-8601] [--json]
-                                     open or closed, next opening, due time and holidays
-  archive verify|destroy|hold|release|export -c FILE ...   the archive (loket archive --help)
-  gdpr export|erase -c FILE --user @citizen:server ...    data-subject requests
-
--c defaults to $LOKET_CONFIG, then config/config.yaml.`;
-
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        output: { type: "string", short: "o" },
+        port: { type: "string" },
+        host: { type: "string" },
+        dir: { type: "string" },
+        "generate-tokens": { type: "boolean" },
+        "allow-unknown-keys": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
-  // `loket hours` parses its own options (src/cli/hours.ts).
+  // These commands parse their own options (and answer their own --help).
   if (argv[0] === "hours") return (await import("./cli/hours.ts")).runHours(argv.slice(1));
   if (argv[0] === "archive") return (await import("./cli/archive.ts")).runArchive(argv.slice(1));
   if (argv[0] === "gdpr") return (await import("./cli/gdpr.ts")).runGdpr(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      output: { type: "string", short: "o" },
-      port: { type: "string" },
-      dir: { type: "string" },
-      "generate-tokens": { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, positionals } = parse(argv);
   const [command, sub] = positionals;
-  const configFile = values.config ?? defaultConfigPath();
-  if (values.help || command === undefined || command === "help") {
-    console.log(USAGE);
+  if (values.version || command === "version") {
+    console.log(`loket ${version()}`);
     return 0;
   }
+  if (command === undefined || command === "help") {
+    console.log(usage());
+    return 0;
+  }
+  if (values.help) {
+    const name = command === "config" && sub !== undefined ? `config ${sub}` : command;
+    const help = command === "config" && sub === undefined
+      ? COMMANDS.filter((c) => c.name.startsWith("config ")).map((c) => commandHelp(c.name)).join("\n\n")
+      : commandHelp(name);
+    if (help === undefined) throw new UsageError(`unknown command '${name}'`);
+    console.log(help);
+    return 0;
+  }
+  const configFile = values.config ?? defaultConfigPath();
   switch (command) {
     case "start": {
       const { runStart } = await import("./cli/start.ts");
-      return runStart(configFile);
+      return runStart(configFile, { allowUnknownKeys: values["allow-unknown-keys"] ?? false });
     }
     case "registration": {
       const { writeRegistration } = await import("./cli/registration.ts");
@@ -75,19 +81,19 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       throw new UsageError(`unknown config subcommand '${sub ?? ""}'`);
-    case "migrate": {
-      const { runMigrate } = await import("./cli/start.ts");
-      return runMigrate(configFile);
-    }
     case "rooms": {
       const { runRooms } = await import("./cli/rooms.ts");
       return runRooms(configFile, values.json ?? false);
+    }
+    case "migrate": {
+      const { runMigrate } = await import("./cli/start.ts");
+      return runMigrate(configFile);
     }
     case "demo": {
       const { runDemo } = await import("./cli/demo.ts");
       const port = values.port === undefined ? 8008 : Number(values.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, not '${values.port ?? ""}'`);
-      return runDemo({ port, dir: values.dir ?? ".loket-demo" });
+      return runDemo({ port, host: values.host ?? "127.0.0.1", dir: values.dir ?? ".loket-demo" });
     }
     default:
       throw new UsageError(`unknown command '${command}'`);
@@ -102,9 +108,12 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(1);
-    } else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`${(err as Error).message}\n\n${USAGE}`);
+    } else if (err instanceof UsageError) {
+      console.error(`loket: ${err.message}\nRun 'loket --help' for the commands, 'loket <command> --help' for their options.`);
       process.exit(1);
+    } else if (err instanceof CliError) {
+      console.error(`loket: ${err.message}`);
+      process.exit(err.exitCode);
     } else {
       console.error(err);
       process.exit(2);

@@ -4,6 +4,7 @@
 // reuses the same directory (and tokens), so logins and conversations survive.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
@@ -15,7 +16,7 @@ import { createLogger } from "../logging.ts";
 import { buildRegistration } from "../matrix/registration.ts";
 import { desiredRooms } from "../rooms/plan.ts";
 import { publicationRules } from "../rooms/publication.ts";
-import { UsageError } from "./errors.ts";
+import { CliError } from "./errors.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER_NAME = "localhost";
@@ -26,7 +27,19 @@ const LOGINS = [
 
 export interface DemoOptions {
   port: number;
+  /** Address the homeserver listens on; 127.0.0.1 keeps the demo on this machine. */
+  host: string;
   dir: string;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+const EVERYWHERE = new Set(["0.0.0.0", "::"]);
+
+/** The address other devices use: the host given, or this machine's first LAN address for 0.0.0.0. */
+function reachableAddress(host: string): string {
+  if (!EVERYWHERE.has(host)) return host.includes(":") ? `[${host}]` : host;
+  const lan = Object.values(networkInterfaces()).flat().find((i) => i?.family === "IPv4" && !i.internal);
+  return lan?.address ?? "127.0.0.1";
 }
 
 interface Previous {
@@ -60,10 +73,16 @@ async function writeDemoConfig(file: string, dir: string, port: number): Promise
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const dir = resolve(opts.dir);
-  mkdirSync(dir, { recursive: true });
-  if (!(await portIsFree(opts.port))) {
-    throw new UsageError(`port ${opts.port} is in use (another homeserver, or a demo still running?); choose another with --port`);
+  // Check before anything is written, so that a failed start leaves no demo folder behind.
+  const local = LOOPBACK.has(opts.host);
+  for (const host of new Set(["127.0.0.1", local ? "127.0.0.1" : opts.host])) {
+    if (!(await portIsFree(opts.port, host))) {
+      throw new CliError(`port ${opts.port} on ${host} is in use (another homeserver, or a demo still running?); choose another with --port`, 1);
+    }
   }
+  mkdirSync(dir, { recursive: true });
+  const address = local ? "127.0.0.1" : reachableAddress(opts.host);
+  const publicBaseUrl = `http://${address}:${opts.port}`;
   const configFile = join(dir, "config.yaml");
   await writeDemoConfig(configFile, dir, opts.port);
   const { config } = loadConfigFile(configFile);
@@ -76,6 +95,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     dataDir: join(dir, "synapse"),
     serverName: SERVER_NAME,
     port: opts.port,
+    bindAddresses: local ? ["127.0.0.1"] : EVERYWHERE.has(opts.host) ? [opts.host] : ["127.0.0.1", opts.host],
+    publicBaseUrl: `${publicBaseUrl}/`,
     appserviceConfigFiles: [registrationFile],
     // Synapse publishes nothing in its room directory unless these rules allow it.
     extraConfig: { room_list_publication_rules: publicationRules(config) },
@@ -103,7 +124,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   console.log(`
 Loket demo is running.
 
-  Homeserver URL   ${synapse.baseUrl}   (server name: ${SERVER_NAME})
+  Homeserver URL   ${publicBaseUrl}   (server name: ${SERVER_NAME})
   Citizen login    @burger:${SERVER_NAME}       password: burger-demo
   Staff login      @medewerker:${SERVER_NAME}   password: medewerker-demo
   Municipality     Gemeente Voorbeeld, bot ${bot}
@@ -111,11 +132,16 @@ Loket demo is running.
   Service desk     ${aliasOf("service_desk")}   (in the room directory)
   Staff room       ${aliasOf("department")}   (the staff login is invited)
 
-Log in with Element (or any Matrix client) as the citizen, using the homeserver URL above,
-and start a direct chat with ${bot} (or join the service desk and type !gesprek): that
-opens a conversation with a reference number such as VOORBEELD-${new Date().getFullYear()}-000001. Log in as the
-staff member in another browser: the staff room announces the conversation, and
-!neem <reference> there brings you into it. Type !help anywhere to see the commands.
+Log in with Element Web or Element Desktop (or any Matrix client) as the citizen, using the
+homeserver URL above, and start a direct chat with ${bot} (or join the service desk and type
+!gesprek): that opens a conversation with a reference number such as
+VOORBEELD-${new Date().getFullYear()}-000001. Log in as the staff member in another browser:
+the staff room announces the conversation, and !neem <reference> there brings you into it.
+Type !help anywhere to see the commands.${local ? "" : `
+
+WARNING: this demo listens on ${opts.host} and uses fixed, published passwords (burger-demo,
+medewerker-demo). Anyone who can reach ${publicBaseUrl} can log in. Use it only on a network
+you trust, and never with real data.`}
 
   Loket            ${loket.url}   (/ready, /metrics)
   Logs             ${config.logging.file}

@@ -1,20 +1,14 @@
 // The effective configuration for the start-up log: every key that differs from its default,
-// with secrets redacted.
+// with secrets redacted, also credentials inside URLs (userinfo and query parameters).
 import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { childOf, defaultOf, metaOf, unwrap } from "./introspect.ts";
+import { redactCredentials } from "./redact.ts";
 import { configSchema, type Config } from "./schema.ts";
 
-/** postgres://loket:pw@db/loket -> postgres://loket:[redacted]@db/loket */
-function withoutPassword(value: unknown): unknown {
-  if (typeof value !== "string" || !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) return value;
-  try {
-    const url = new URL(value);
-    if (url.password !== "") url.password = "[redacted]";
-    return decodeURIComponent(url.toString());
-  } catch {
-    return "[redacted]";
-  }
+/** Strings that may be connection URLs lose their credentials (userinfo and query). */
+function withoutCredentials(value: unknown): unknown {
+  return typeof value === "string" ? redactCredentials(value) : value;
 }
 
 export function nonDefaultSettings(config: Config): Record<string, unknown> {
@@ -33,7 +27,7 @@ export function nonDefaultSettings(config: Config): Record<string, unknown> {
       }
       return;
     }
-    if (!isDeepStrictEqual(value, defaultOf(schema))) out[path.join(".")] = withoutPassword(value);
+    if (!isDeepStrictEqual(value, defaultOf(schema))) out[path.join(".")] = withoutCredentials(value);
   };
   walk(config, configSchema, []);
   return out;

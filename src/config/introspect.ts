@@ -45,6 +45,13 @@ export function childOf(schema: z.ZodType, segment: string): z.ZodType | undefin
   const s = unwrap(schema);
   if (s instanceof z.ZodObject) return (s.shape as Record<string, z.ZodType>)[segment];
   if (s instanceof z.ZodArray && /^\d+$/.test(segment)) return s.element as z.ZodType;
+  // A union (for example a Matrix id or {user, departments}): the first option that has the key.
+  if (s instanceof z.ZodUnion) {
+    for (const option of s.options as z.ZodType[]) {
+      const child = childOf(option, segment);
+      if (child) return child;
+    }
+  }
   return undefined;
 }
 

@@ -1,11 +1,14 @@
 // Loads the configuration: YAML file, then LOKET_A__B environment overrides, then `*_file`
-// secrets, then the schema and the cross-key checks. The result is typed and frozen.
+// secrets, then the schema and the cross-key checks. Unknown keys are problems (with the nearest
+// known key as a hint) unless explicitly allowed. The result is typed and frozen.
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
-import type { z } from "zod";
+import { z } from "zod";
 import { crossChecks } from "./checks.ts";
-import { childOf, leafKind, metaOf, unwrap, type LeafKind } from "./introspect.ts";
+import { applyEnv, envSourceOf } from "./env.ts";
+import { childOf, metaOf, unwrap } from "./introspect.ts";
 import { configSchema, type Config } from "./schema.ts";
+import { nearest } from "./suggest.ts";
 
 export interface ConfigProblem {
   path: string;
@@ -33,7 +36,6 @@ export interface LoadedConfig {
 }
 
 type Tree = Record<string, unknown>;
-const ENV_PREFIX = "LOKET_";
 /** Values of secret keys that are clearly not chosen by the operator. */
 export const PLACEHOLDER_SECRET = /^(change[_-]?me|xxx+|todo|secret)$/i;
 
@@ -42,7 +44,7 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Read and validate a config file. Throws ConfigError naming every bad key path. */
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, opts: ParseOptions = {}): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -55,26 +57,40 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new ConfigError([{ path: file, message: `not valid YAML: ${(err as Error).message}` }]);
   }
-  return parseConfig(raw, env);
+  return parseConfig(raw, env, opts);
+}
+
+export interface ParseOptions {
+  /** Report unknown keys as warnings instead of problems (`loket start --allow-unknown-keys`). */
+  allowUnknownKeys?: boolean;
 }
 
 /** Validate an already-parsed config tree (plus environment overrides). */
-export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): LoadedConfig {
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, opts: ParseOptions = {}): LoadedConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError([{ path: "(root)", message: "the config must be a YAML mapping" }]);
   }
   const tree = structuredClone(raw) as Tree;
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  applyEnv(tree, env, problems, warnings);
-  resolveFileSecrets(tree, configSchema, [], problems);
-  collectUnknown(tree, configSchema, [], warnings);
+  const sources = applyEnv(tree, env, problems, warnings);
+  // Keys whose secret file could not be read: that problem is enough, no "missing" after it.
+  const unreadable = new Set<string>();
+  resolveFileSecrets(tree, configSchema, [], problems, unreadable);
+  const unknown: ConfigProblem[] = [];
+  collectUnknown(tree, configSchema, [], unknown);
+  if (opts.allowUnknownKeys) warnings.push(...unknown.map((u) => `${u.path}: ${u.message}`));
+  else problems.push(...unknown);
 
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
+      const path = issue.path.join(".") || "(root)";
+      if (unreadable.has(path)) continue;
       const missing = issue.code === "invalid_type" && issue.message.endsWith("received undefined");
-      problems.push({ path: issue.path.join(".") || "(root)", message: missing ? "missing (required)" : issue.message });
+      const variable = envSourceOf(sources, path);
+      const from = variable === undefined ? "" : ` (from environment variable ${variable})`;
+      problems.push({ path, message: `${missing ? "missing (required)" : issue.message}${from}` });
     }
   }
   // The cross-key checks and the placeholder check also run on a config that failed the schema,
@@ -85,104 +101,46 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): LoadedCo
   return { config: deepFreeze(parsed.data), warnings };
 }
 
-function applyEnv(tree: Tree, env: NodeJS.ProcessEnv, problems: ConfigProblem[], warnings: string[]): void {
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name === "LOKET_CONFIG" || value === undefined) continue;
-    const segments = name.slice(ENV_PREFIX.length).toLowerCase().split("__");
-    const last = segments.length - 1;
-    let schema: z.ZodType | undefined = configSchema;
-    let isFile = false;
-    for (const [i, seg] of segments.entries()) {
-      if (!schema) break;
-      const child = childOf(schema, seg);
-      isFile = i === last && !child && seg.endsWith("_file") && childOf(schema, seg.slice(0, -5)) !== undefined;
-      if (!isFile) schema = child;
-    }
-    if (!schema) {
-      warnings.push(`${name}: no such configuration key, ignored`);
-      continue;
-    }
-    if (isFile && env[name.slice(0, -5)] !== undefined) {
-      problems.push({ path: segments.join("."), message: `set either ${name.slice(0, -5)} or ${name}, not both` });
-      continue;
-    }
-    const converted = isFile ? value : convertEnv(value, leafKind(schema));
-    if (converted instanceof Error) {
-      problems.push({ path: segments.join("."), message: `${name}: ${converted.message}` });
-      continue;
-    }
-    setPath(tree, segments, converted);
-    // The environment wins over the file: a variable for `x` (or `x_file`) replaces both `x`
-    // and `x_file` from the YAML.
-    const key = segments[last] ?? "";
-    const other = isFile ? key.slice(0, -5) : `${key}_file`;
-    setPath(tree, [...segments.slice(0, -1), other], undefined);
-  }
-}
-
-function convertEnv(value: string, kind: LeafKind): unknown {
-  if (kind === "number") return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-  if (kind === "boolean") return value === "true" ? true : value === "false" ? false : value;
-  if (kind === "string") return value;
-  try {
-    return YAML.parse(value) as unknown;
-  } catch {
-    return new Error("not valid YAML");
-  }
-}
-
-function setPath(tree: Tree, segments: string[], value: unknown): void {
-  let node: Tree = tree;
-  segments.forEach((seg, i) => {
-    if (i === segments.length - 1) {
-      if (value === undefined) Reflect.deleteProperty(node, seg);
-      else node[seg] = value;
-      return;
-    }
-    const next = node[seg];
-    if (typeof next !== "object" || next === null) {
-      const fresh: Tree = /^\d+$/.test(segments[i + 1] ?? "") ? ([] as unknown as Tree) : {};
-      node[seg] = fresh;
-      node = fresh;
-    } else {
-      node = next as Tree;
-    }
-  });
-}
-
 /** `as_token_file: /run/secrets/x` becomes `as_token: <file contents>`. */
-function resolveFileSecrets(node: unknown, schema: z.ZodType, path: string[], problems: ConfigProblem[]): void {
+function resolveFileSecrets(node: unknown, schema: z.ZodType, path: string[], problems: ConfigProblem[], unreadable: Set<string>): void {
   if (typeof node !== "object" || node === null) return;
   for (const [key, value] of Object.entries(node as Tree)) {
     const base = key.replace(/_file$/, "");
     if (key !== base && !childOf(schema, key) && childOf(schema, base) && typeof value === "string") {
       if (base in (node as Tree)) {
         problems.push({ path: [...path, key].join("."), message: `give either ${base} or ${key}, not both` });
+        Reflect.deleteProperty(node, key);
         continue;
       }
       try {
         (node as Tree)[base] = readFileSync(value, "utf8").trim();
       } catch (err) {
         problems.push({ path: [...path, key].join("."), message: `cannot read secret file: ${(err as Error).message}` });
+        unreadable.add([...path, base].join("."));
       }
       Reflect.deleteProperty(node, key);
       continue;
     }
     const child = childOf(schema, key);
-    if (child) resolveFileSecrets(value, child, [...path, key], problems);
+    if (child) resolveFileSecrets(value, child, [...path, key], problems, unreadable);
   }
 }
 
-function collectUnknown(node: unknown, schema: z.ZodType, path: string[], warnings: string[]): void {
+function collectUnknown(node: unknown, schema: z.ZodType, path: string[], unknown: ConfigProblem[]): void {
   if (typeof node !== "object" || node === null) return;
   const isArray = Array.isArray(node);
   for (const [key, value] of Object.entries(node as Tree)) {
     const child = childOf(schema, key);
     if (!child) {
-      if (!isArray) warnings.push(`${[...path, key].join(".")}: unknown configuration key, ignored`);
+      if (isArray) continue;
+      const inner = unwrap(schema);
+      const known = inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+      const guess = nearest(key, known);
+      const hint = guess === undefined ? "" : `; did you mean '${guess}'?`;
+      unknown.push({ path: [...path, key].join("."), message: `unknown configuration key${hint}` });
       continue;
     }
-    collectUnknown(value, child, [...path, key], warnings);
+    collectUnknown(value, child, [...path, key], unknown);
   }
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { defaultOf, metaOf, unwrap } from "./introspect.ts";
 import { configSchema } from "./schema.ts";
 
-const HEADER = `Loket configuration (generated from src/config/schema.ts by \`npm run sample-config\`; do not edit).
+const HEADER = `Loket configuration (generated from src/config/schema.ts by \`npm run generate\`; do not edit).
 Every key can be overridden by an environment variable LOKET_<SECTION>__<KEY> (upper case,
 '__' between levels), and every secret can be read from a file with a key ending in _file
 (for example appservice.as_token_file, or LOKET_APPSERVICE__AS_TOKEN_FILE).`;

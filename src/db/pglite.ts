@@ -1,5 +1,7 @@
 // The embedded store: PGlite (PostgreSQL compiled to WASM) with its data in a directory.
-import { mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.ts";
 
@@ -13,6 +15,7 @@ const BYTEA = {
 
 export async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(join(dataDir, "PG_VERSION"))) await initdbInChildProcess(dataDir);
   const db = await PGlite.create({ dataDir });
 
   const run = (target: PGlite | Transaction): Queryable => ({
@@ -36,4 +39,21 @@ export async function openPglite(dataDir: string): Promise<Database> {
       await db.close();
     },
   };
+}
+
+/**
+ * A fresh data directory needs PostgreSQL's initdb, which PGlite runs synchronously in a second
+ * WebAssembly instance: seconds of blocked event loop and a few hundred MB that would otherwise
+ * stay in Loket's resident memory. A child process does it and gives it all back when it exits.
+ */
+async function initdbInChildProcess(dataDir: string): Promise<void> {
+  const script = new URL("./pglite-initdb.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, [script, dataDir], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4_000); });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  if (code !== 0) throw new Error(`creating the PGlite store in ${dataDir} failed (exit ${String(code)}): ${stderr.trim()}`);
 }

@@ -22,12 +22,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when nothing listens on 127.0.0.1:port (and we may bind it). */
-export function portIsFree(port: number): Promise<boolean> {
+/** True when nothing listens on host:port (and we may bind it). */
+export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => { resolve(false); });
-    server.listen(port, "127.0.0.1", () => {
+    server.listen(port, host, () => {
       server.close(() => { resolve(true); });
     });
   });

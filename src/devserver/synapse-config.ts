@@ -15,6 +15,10 @@ export interface ConfigParams {
   dataDir: string;
   serverName: string;
   port: number;
+  /** Addresses the client listener binds to (default 127.0.0.1 only). */
+  bindAddresses?: string[];
+  /** Default http://127.0.0.1:port/. */
+  publicBaseUrl?: string;
   appserviceConfigFiles: string[];
   extraConfig: Record<string, unknown>;
   postgres: PostgresTarget | undefined;
@@ -107,12 +111,12 @@ export async function writeSynapseConfig(params: ConfigParams): Promise<WrittenC
 
   const config: Record<string, unknown> = {
     server_name: serverName,
-    public_baseurl: `http://127.0.0.1:${port}/`,
+    public_baseurl: params.publicBaseUrl ?? `http://127.0.0.1:${port}/`,
     pid_file: join(dataDir, "homeserver.pid"),
     listeners: [
       {
         port,
-        bind_addresses: ["127.0.0.1"],
+        bind_addresses: params.bindAddresses ?? ["127.0.0.1"],
         type: "http",
         tls: false,
         x_forwarded: false,

@@ -18,6 +18,10 @@ export interface SynapseOptions {
   serverName: string;
   /** 0 or undefined: pick a free port. */
   port?: number;
+  /** Addresses the listener binds to besides (or instead of, for 0.0.0.0) 127.0.0.1. */
+  bindAddresses?: string[];
+  /** The URL clients use (Synapse's public_baseurl); default http://127.0.0.1:port/. */
+  publicBaseUrl?: string;
   appserviceConfigFiles?: string[];
   /** Merged shallowly over the generated homeserver.yaml at top level. */
   extraConfig?: Record<string, unknown>;
@@ -67,6 +71,8 @@ export async function startSynapse(opts: SynapseOptions): Promise<RunningSynapse
       dataDir,
       serverName: opts.serverName,
       port,
+      bindAddresses: opts.bindAddresses,
+      publicBaseUrl: opts.publicBaseUrl,
       appserviceConfigFiles: (opts.appserviceConfigFiles ?? []).map((f) => resolve(f)),
       extraConfig: opts.extraConfig ?? {},
       postgres: opts.postgres,

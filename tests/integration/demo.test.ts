@@ -19,9 +19,12 @@ afterAll(() => {
 });
 
 describe("loket demo", () => {
+  // --host with another loopback address: the demo is reached there (as a phone would reach a
+  // LAN address), and it warns about its fixed passwords.
   it("prints logins that a client can use to get the greeting, and stops on Ctrl-C", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "demo", "--port", String(port), "--dir", join(dir, "demo")], { stdio: ["ignore", "pipe", "pipe"] });
+    const host = "127.0.0.2";
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "demo", "--port", String(port), "--host", host, "--dir", join(dir, "demo")], { stdio: ["ignore", "pipe", "pipe"] });
     demo = child;
     let out = "";
     await new Promise<void>((resolve, reject) => {
@@ -36,7 +39,8 @@ describe("loket demo", () => {
     const baseUrl = /Homeserver URL\s+(\S+)/.exec(out)?.[1];
     const [, citizen, password] = /Citizen login\s+(\S+)\s+password: (\S+)/.exec(out) ?? [];
     const bot = /bot (@\S+)/.exec(out)?.[1];
-    expect(baseUrl).toBe(`http://127.0.0.1:${port}`);
+    expect(baseUrl).toBe(`http://${host}:${port}`);
+    expect(out).toMatch(/WARNING: this demo listens on 127\.0\.0\.2 and uses fixed, published passwords/);
     expect(out).toMatch(/Staff login\s+@medewerker:localhost\s+password: \S+/);
     if (!baseUrl || !citizen || !password || !bot) throw new Error(`unexpected demo output:\n${out}`);
 

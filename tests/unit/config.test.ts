@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse as yamlParse } from "yaml";
 import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.ts";
 import { nonDefaultSettings } from "../../src/config/describe.ts";
@@ -12,6 +12,12 @@ const valid = {
   appservice: { as_token: "a".repeat(32), hs_token: "h".repeat(32) },
   municipalities: [{ id: "utrecht", name: "Gemeente Utrecht", bot_localpart: "gemeente_utrecht" }],
 };
+
+// One temporary folder for the whole file, removed afterwards (no loket-cfg-* left behind).
+const tmp = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
+let dirs = 0;
+const tempDir = (): string => mkdtempSync(join(tmp, `t${++dirs}-`));
 
 function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): Record<string, string> {
   try {
@@ -61,9 +67,39 @@ describe("config", () => {
     expect(problems["municipalities.2.bot_localpart"]).toMatch(/sender_localpart/);
   });
 
-  it("warns about unknown keys without failing", () => {
-    const { warnings } = parseConfig({ ...valid, colour: "blue", appservice: { ...valid.appservice, prot: 1 } });
-    expect(warnings.sort()).toEqual(["appservice.prot: unknown configuration key, ignored", "colour: unknown configuration key, ignored"]);
+  it("refuses unknown keys and suggests the nearest known key", () => {
+    const problems = problemsOf({
+      ...valid,
+      municipalites: [],
+      homeserver: { ...valid.homeserver, ulr: "http://hs:8008" },
+      loging: { level: "debug" },
+      colour: "blue",
+    });
+    expect(problems).toEqual({
+      municipalites: "unknown configuration key; did you mean 'municipalities'?",
+      "homeserver.ulr": "unknown configuration key; did you mean 'url'?",
+      loging: "unknown configuration key; did you mean 'logging'?",
+      colour: "unknown configuration key",
+    });
+  });
+
+  it("with allowUnknownKeys, unknown keys are only warnings", () => {
+    const { warnings } = parseConfig({ ...valid, colour: "blue", appservice: { ...valid.appservice, prot: 1 } }, {}, { allowUnknownKeys: true });
+    expect(warnings.sort()).toEqual(["appservice.prot: unknown configuration key; did you mean 'port'?", "colour: unknown configuration key"]);
+  });
+
+  it("names the environment variable a bad value came from", () => {
+    const problems = problemsOf(valid, { LOKET_APPSERVICE__PORT: "abc", LOKET_HOMESERVER__URL: "nope" });
+    expect(problems["appservice.port"]).toMatch(/\(from environment variable LOKET_APPSERVICE__PORT\)$/);
+    expect(problems["homeserver.url"]).toMatch(/\(from environment variable LOKET_HOMESERVER__URL\)$/);
+    expect(problemsOf({ ...valid, appservice: { ...valid.appservice, port: "abc" } })["appservice.port"]).not.toMatch(/environment/);
+  });
+
+  it("a missing secret file is one problem, not also a missing key", () => {
+    const problems = problemsOf({ ...valid, appservice: { hs_token: valid.appservice.hs_token, as_token_file: "/nonexistent/as_token" } });
+    expect(problems).toEqual({ "appservice.as_token_file": expect.stringMatching(/cannot read secret file/) as unknown });
+    const fromEnv = problemsOf(valid, { LOKET_APPSERVICE__AS_TOKEN_FILE: "/nonexistent/as_token" });
+    expect(Object.keys(fromEnv)).toEqual(["appservice.as_token_file"]);
   });
 
   it("applies LOKET_ environment overrides with types from the schema", () => {
@@ -80,7 +116,7 @@ describe("config", () => {
   });
 
   it("reads secrets from *_file keys and LOKET_*_FILE variables", () => {
-    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    const dir = tempDir();
     writeFileSync(join(dir, "as"), "as-secret-from-file\n");
     writeFileSync(join(dir, "hs"), "hs-secret-from-file\n");
     const { config } = parseConfig(
@@ -93,7 +129,7 @@ describe("config", () => {
 
   it("reports an unreadable file and invalid YAML as problems", () => {
     expect(() => loadConfigFile("/nonexistent/loket.yaml")).toThrow(/cannot read config file/);
-    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    const dir = tempDir();
     writeFileSync(join(dir, "bad.yaml"), "homeserver: [unclosed");
     expect(() => loadConfigFile(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
   });
@@ -136,7 +172,7 @@ describe("config edge cases", () => {
   });
 
   it("an environment variable beats a *_file key from the file; both in the file is a problem", () => {
-    const dir = mkdtempSync(join(tmpdir(), "loket-cfg-"));
+    const dir = tempDir();
     writeFileSync(join(dir, "hs"), "from-file-123");
     const { config } = parseConfig({ ...valid, appservice: { ...valid.appservice, hs_token: undefined, hs_token_file: join(dir, "hs") } }, { LOKET_APPSERVICE__HS_TOKEN: "from-env-456" });
     expect(config.appservice.hs_token).toBe("from-env-456");
@@ -152,6 +188,20 @@ describe("config edge cases", () => {
   it("keeps the appservice user out of the virtual-user namespace", () => {
     const problems = problemsOf({ ...valid, appservice: { ...valid.appservice, sender_localpart: "loket_bot" } });
     expect(problems["appservice.sender_localpart"]).toMatch(/user_prefix/);
+  });
+
+  it("redacts credentials in a database URL's query parameters and userinfo", () => {
+    for (const [url, shown] of [
+      ["postgres://loket@db/loket?password=S3cretPw", "postgres://loket@db/loket?password=[redacted]"],
+      ["postgres://loket:S3cretPw@db/loket?sslmode=verify-full&sslpassword=S3cretPw&sslkey=/keys/S3cretPw.key", "postgres://loket:[redacted]@db/loket?sslmode=verify-full&sslpassword=[redacted]&sslkey=[redacted]"],
+      ["host=db user=loket password=S3cretPw dbname=loket", "host=db user=loket password=[redacted] dbname=loket"],
+    ]) {
+      const settings = nonDefaultSettings(parseConfig({ ...valid, database: { url } }).config);
+      expect(settings["database.url"]).toBe(shown);
+      expect(JSON.stringify(settings)).not.toContain("S3cretPw");
+    }
+    // URLs without credentials are shown as written.
+    expect(nonDefaultSettings(parseConfig({ ...valid, homeserver: { ...valid.homeserver, url: "http://hs:8008" } }).config)["homeserver.url"]).toBe("http://hs:8008");
   });
 
   it("redacts the password of a database URL in the start-up log", () => {
