@@ -39,6 +39,8 @@ export interface LoketApp {
   readonly url: string;
   readonly database: Database;
   readonly metrics: Metrics;
+  /** Resolves when every capability's start-up work (bots, room reconciliation) is done. */
+  started(): Promise<void>;
   /** Resolves when every event received so far has been processed. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -87,7 +89,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     log.info({ store: database.kind, applied }, "database ready");
 
     const municipalities = new Municipalities(config);
-    const capabilities = createCapabilities({ municipalities, homeserver, log });
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, log });
     const inbox = new Inbox(database, async (raw) => {
       const failures = await route(capabilities, decodeEvent(raw), retry);
       for (const f of failures) {
@@ -103,10 +105,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
 
     // Start-up work that needs the homeserver is retried until it succeeds, so that Loket can
     // start before Synapse does (docker-compose) and catch up when it appears.
+    const startups: Promise<void>[] = [];
     for (const cap of capabilities) {
       if (!cap.start) continue;
       const startCap = cap.start.bind(cap);
-      tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined));
+      startups.push(new Promise((done) => {
+        tasks.run(`${cap.name}.start`, () => withRetry(startCap, { ...retry(cap.name), isTransient: () => true, giveUpAfterMs: Infinity }).catch(() => undefined).finally(done));
+      }));
     }
 
     const pingHomeserver = async (): Promise<void> => {
@@ -156,6 +161,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       url: `http://${config.appservice.bind_address}:${http.port}`,
       database,
       metrics,
+      started: async () => { await Promise.all(startups); },
       idle: () => inbox.drain(),
       async stop() {
         await stopAll();

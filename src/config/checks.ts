@@ -1,5 +1,6 @@
 // Checks that span several keys: references between sections and uniqueness. They read the raw
 // tree (defaults not yet applied), so they also run when the schema found other problems.
+import { federationChecks } from "../federation/checks.ts";
 import type { ConfigProblem } from "./load.ts";
 
 interface RawDepartment { id?: unknown }
@@ -45,5 +46,6 @@ export function crossChecks(raw: RawConfig): ConfigProblem[] {
   if (ref !== "" && !ids.has(ref)) {
     problems.push({ path: "appservice.default_municipality", message: `unknown municipality '${ref}'` });
   }
+  problems.push(...federationChecks(raw));
   return problems;
 }

@@ -99,6 +99,37 @@ export class BotIntent {
     const res = await this.client.sendMessage(roomId, { msgtype: MsgType.Notice, body }, txnId);
     return res.event_id;
   }
+
+  // Added for federation (src/federation): thin wrappers over the client-server API.
+
+  /** POST /createRoom as this bot (body as the spec has it); returns the new room's id. */
+  async createRoom(body: Record<string, unknown>): Promise<RoomId> {
+    const res = await this.client.http.authedRequest<{ room_id: string }>(Method.Post, "/createRoom", undefined, body);
+    return res.room_id as RoomId;
+  }
+
+  async invite(roomId: RoomId, user: string): Promise<void> {
+    await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/invite`, undefined, { user_id: user });
+  }
+
+  /** Removes a member, or withdraws an invite. */
+  async kick(roomId: RoomId, user: string, reason?: string): Promise<void> {
+    const body = reason === undefined ? { user_id: user } : { user_id: user, reason };
+    await this.client.http.authedRequest(Method.Post, `/rooms/${encodeURIComponent(roomId)}/kick`, undefined, body);
+  }
+
+  /** PUT a state event; returns its event id. */
+  async sendStateEvent(roomId: RoomId, type: string, content: Record<string, unknown>, stateKey = ""): Promise<string> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
+    const res = await this.client.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content);
+    return res.event_id;
+  }
+
+  /** The content of one state event of a room the bot is in. */
+  async getStateEvent(roomId: RoomId, type: string, stateKey = ""): Promise<Record<string, unknown>> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
+    return this.client.http.authedRequest<Record<string, unknown>>(Method.Get, path);
+  }
 }
 
 /** Calls made as the appservice itself. */
