@@ -4,7 +4,7 @@
 // On PostgreSQL when DATABASE_URL is set (a database per Synapse and per Loket), else SQLite and
 // PGlite.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -70,6 +70,7 @@ async function allocate(opts: FederatedServerOptions, root: string, serverUrl: s
   const host = `hs-${opts.label}.test`;
   const [fedPort, clientPort, loketPort] = [await freePort(), await freePort(), await freePort()];
   const slot: Slot = { opts, host, serverName: `${host}:${fedPort}`, clientPort, loketPort, dir: join(root, opts.label) };
+  mkdirSync(slot.dir, { recursive: true });
   if (serverUrl !== undefined) slot.synapseDb = await createTestDatabase(serverUrl, { forSynapse: true });
   if (opts.municipalities !== undefined) {
     if (serverUrl !== undefined) slot.loketDb = await createTestDatabase(serverUrl);
