@@ -1,6 +1,6 @@
 // Federation between governments (issue 6) on three real Synapses federating over TLS on
-// loopback: hs-a.test runs Loket for "Gemeente A"; hs-b.test is on the inter-government room's
-// list, hs-c.test is not (until config says so).
+// loopback: hs-a.test runs Loket for "Gemeente A", hs-b.test its own Loket for "Gemeente B";
+// hs-b.test is on the list of A's inter-government room, hs-c.test is not (until config says so).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { t } from "../../src/i18n/index.ts";
 import { newUser, openDm, waitForEvent, waitForMessageFrom, type TestUser } from "../harness/client.ts";
@@ -8,6 +8,7 @@ import { startFederation, type FederatedServer, type Federation } from "../harne
 import { waitForMyMembership } from "../harness/membership.ts";
 
 const MUNICIPALITY = { id: "a", name: "Gemeente A", bot_localpart: "gemeente_a" };
+const NEIGHBOUR = { id: "b", name: "Gemeente B", bot_localpart: "gemeente_b" };
 const SLOW = 120_000;
 
 let fed: Federation | undefined;
@@ -40,15 +41,19 @@ async function stateOnA(id: string): Promise<Map<string, { eventId: string; cont
 }
 
 beforeAll(async () => {
-  fed = await startFederation([{ label: "a", municipalities: [MUNICIPALITY] }, { label: "b" }, { label: "c" }]);
+  fed = await startFederation([{ label: "a", municipalities: [MUNICIPALITY] }, { label: "b", municipalities: [NEIGHBOUR] }, { label: "c" }]);
   const made = await Promise.all([
     newUser(server("a").synapse, "ana"), newUser(server("b").synapse, "bram"), newUser(server("c").synapse, "carol"),
     newUser(server("c").synapse, "dora"), newUser(server("b").synapse, "burger"),
   ]);
   users.push(...made);
   [ana, bram, carol, dora, citizen] = made;
-  const loket = await server("a").startLoket(federationConfig("Regio-overleg", [server("b").host], [ana.userId, bram.userId]));
-  await loket.started();
+  const lokets = await Promise.all([
+    server("a").startLoket(federationConfig("Regio-overleg", [server("b").host], [ana.userId, bram.userId])),
+    // B's Loket owns a room of its own, with A's staff in it.
+    server("b").startLoket({ federation: { rooms: [{ id: "buren", name: "Burenoverleg", owner: "b", servers: [server("a").host], staff: [bram.userId, ana.userId] }] } }),
+  ]);
+  await Promise.all(lokets.map((l) => l.started()));
 }, 300_000);
 
 afterEach((ctx) => {
@@ -86,6 +91,18 @@ describe("federation between governments", () => {
     expect(create?.sender).toBe(bot);
     if (power.users[bot] === undefined) expect(Number(create?.content.room_version)).toBeGreaterThanOrEqual(12);
     else expect(power.users[bot]).toBe(100);
+  }, SLOW);
+
+  it("two Lokets on two homeservers each own a room that the other's staff join", async () => {
+    const [row] = await server("b").loket.database.query<{ room_id: string }>("SELECT room_id FROM federation_rooms WHERE id = 'buren'");
+    const id = row?.room_id ?? "";
+    await Promise.all([waitForMyMembership(ana.client, id, "invite"), waitForMyMembership(bram.client, id, "invite")]);
+    await bram.client.joinRoom(id);
+    await ana.client.joinRoom(id);
+    await ana.client.sendTextMessage(id, "Goedemorgen buren");
+    expect((await waitForEvent(bram.client, id, (ev) => ev.getContent().body === "Goedemorgen buren")).getSender()).toBe(ana.userId);
+    const acl = await ana.client.getStateEvent(id, "m.room.server_acl", "");
+    expect(acl).toEqual({ allow: [server("b").host, server("b").serverName, server("a").host], deny: [], allow_ip_literals: false });
   }, SLOW);
 
   it("a server not on the list cannot take part: the ACL stops it", async () => {
