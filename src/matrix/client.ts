@@ -1,6 +1,7 @@
 // Loket's calls to the homeserver (client-server API as the appservice), through matrix-js-sdk.
 // Each bot is a MatrixClient with the as_token that asserts its identity with ?user_id=.
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ClientPrefix, ConnectionError, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
 import type { Logger } from "../logging.ts";
@@ -69,7 +70,7 @@ export class BotIntent {
   }
 
   async join(roomId: RoomId): Promise<void> {
-    await this.client.joinRoom(roomId);
+    await this.joinAfterRemoteInvite(roomId);
   }
 
   /** Leaves a room, or declines an invite to it. */
@@ -101,6 +102,24 @@ export class BotIntent {
   }
 
   // Added for federation (src/federation): thin wrappers over the client-server API.
+
+  /**
+   * Joins, allowing for a race of federated invites: the inviting server sends the invite to our
+   * homeserver (which tells Loket at once) and persists it on its own side only after our answer,
+   * so a join that comes quickly may be told "You are not invited to this room" (403) by the
+   * inviting server. Retries a 403 three times within about two seconds.
+   */
+  private async joinAfterRemoteInvite(roomId: RoomId): Promise<void> {
+    for (const delayMs of [250, 500, 1_000, -1]) {
+      try {
+        await this.client.joinRoom(roomId);
+        return;
+      } catch (err) {
+        if (delayMs < 0 || !(err instanceof MatrixError) || err.httpStatus !== 403) throw err;
+        await sleep(delayMs);
+      }
+    }
+  }
 
   /** POST /createRoom as this bot (body as the spec has it); returns the new room's id. */
   async createRoom(body: Record<string, unknown>): Promise<RoomId> {
