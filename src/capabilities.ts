@@ -9,6 +9,7 @@ import { dmGuardCapability } from "./conversations/dm-guard.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
 import { Conversations } from "./conversations/service.ts";
 import type { Database } from "./db/database.ts";
+import { federationCapability } from "./federation/capability.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
@@ -37,6 +38,7 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
     conversationsCapability({ ...deps, conversations, log: log.child({ capability: "conversations" }) }),
     archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
+    federationCapability({ ...deps, log: log.child({ capability: "federation" }) }),
   ];
   const names = new Set<string>();
   for (const c of list) {

@@ -1,6 +1,7 @@
 // Checks that span several keys: references between sections and uniqueness. They read the raw
 // tree (defaults not yet applied), so they also run when the schema found other problems.
 import { roomChecks } from "../rooms/checks.ts";
+import { federationChecks } from "../federation/checks.ts";
 import type { ConfigProblem } from "./load.ts";
 
 interface RawDepartment { id?: unknown }
@@ -47,5 +48,6 @@ export function crossChecks(raw: RawConfig): ConfigProblem[] {
     problems.push({ path: "appservice.default_municipality", message: `unknown municipality '${ref}'` });
   }
   problems.push(...roomChecks(raw as Parameters<typeof roomChecks>[0]));
+  problems.push(...federationChecks(raw));
   return problems;
 }

@@ -1,6 +1,7 @@
 // The one configuration schema. Every key has a description and, unless it is a secret the
 // operator must choose, a default. config/config.sample.yaml is generated from this file.
 import { z } from "zod";
+import { isAclHostName } from "../federation/acl.ts";
 import { isLocalpart, isServerName, isUserId } from "../matrix/ids.ts";
 import { archiveSchema, checkpointRoom, departmentArchiveCategory } from "../archive/config.ts";
 import { DEFAULT_RESPONSE_TERM, officeHoursSchema, responseTermSchema } from "../office-hours/config.ts";
@@ -115,6 +116,25 @@ const crypto = z.object({
   }
 });
 
+const aclHost = z.string().refine(isAclHostName, "not a server host name as an ACL matches it (lower-case host name, no port, no IP address; for example 'matrix.utrecht.nl')");
+
+const federationRoom = z.object({
+  id: slug.describe("Stable id of the inter-government room (for example 'regio-utrecht')."),
+  name: z.string().min(1).describe("Room name shown to the members."),
+  owner: slug.describe("Id of the municipality whose bot creates and manages the room."),
+  servers: z.array(aclHost).default([])
+    .describe("Other homeservers that may take part, as host names without port (as a server ACL matches them); this homeserver is always allowed."),
+  staff: z.array(userIdString).default([])
+    .describe("Matrix ids invited into the room with power 50, also on the other servers; removed ones are kicked."),
+});
+
+const federation = z.object({
+  allowed_servers: z.array(aclHost).default([])
+    .describe("When set: the only other homeservers (host names without port) allowed in department and inter-government rooms. Citizen conversations and the service desk stay open to every server. Empty: no restriction."),
+  rooms: z.array(federationRoom).default([])
+    .describe("Inter-government rooms, each owned by one municipality of this deployment and shared with other governments' homeservers."),
+});
+
 const logging = z.object({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info")
     .describe("Log level. Message bodies and tokens are never logged at info or above."),
@@ -133,9 +153,11 @@ export const configSchema = z.object({
   crypto: crypto.prefault({}).describe("End-to-end encryption (Olm/Megolm) for the municipality bots."),
   conversations: conversations.prefault({}).describe("Citizen conversations."),
   archive: archiveSchema.prefault({}).describe("The archive (Archiefwet): capture, integrity, retention, export."),
+  federation: federation.prefault({}).describe("Rooms shared with other governments' homeservers, and which servers may take part in staff rooms."),
   logging: logging.prefault({}).describe("Structured JSON logs (pino)."),
   metrics: metrics.prefault({}).describe("Prometheus metrics."),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type MunicipalityConfig = Config["municipalities"][number];
+export type FederationRoomConfig = Config["federation"]["rooms"][number];

@@ -22,6 +22,8 @@ export interface ConfigParams {
   appserviceConfigFiles: string[];
   extraConfig: Record<string, unknown>;
   postgres: PostgresTarget | undefined;
+  /** A second listener with TLS serving federation (and keys) on this port; needs TLS keys in extraConfig. */
+  federationPort?: number;
 }
 
 export interface WrittenConfig {
@@ -81,6 +83,11 @@ function databaseSection(params: ConfigParams, sqliteFile: string): Record<strin
   };
 }
 
+function federationListener(port: number): Record<string, unknown> {
+  const resources = [{ names: ["federation"], compress: false }];
+  return { port, bind_addresses: ["127.0.0.1"], type: "http", tls: true, x_forwarded: false, resources };
+}
+
 function logConfig(logFile: string): Record<string, unknown> {
   return {
     version: 1,
@@ -123,6 +130,7 @@ export async function writeSynapseConfig(params: ConfigParams): Promise<WrittenC
         // "client" also serves /_synapse/admin on the main process.
         resources: [{ names: ["client"], compress: false }],
       },
+      ...(params.federationPort === undefined ? [] : [federationListener(params.federationPort)]),
     ],
     database: databaseSection(params, sqliteFile),
     log_config: logConfigFile,

@@ -26,7 +26,13 @@ export interface SynapseChild {
 }
 
 /** Start `python -m synapse.app.homeserver -c configFile` in `cwd`, stdout/stderr appended to `logFile`. */
-export function spawnSynapse(python: string, configFile: string, cwd: string, logFile: string): SynapseChild {
+export function spawnSynapse(
+  python: string,
+  configFile: string,
+  cwd: string,
+  logFile: string,
+  env: Record<string, string> = {},
+): SynapseChild {
   installExitHook();
   const logFd = openSync(logFile, "a");
   let child: ChildProcess;
@@ -34,7 +40,7 @@ export function spawnSynapse(python: string, configFile: string, cwd: string, lo
     child = spawn(python, pythonModuleArgs("synapse.app.homeserver", ["-c", configFile]), {
       cwd,
       stdio: ["ignore", logFd, logFd],
-      env: launcherEnv({ PYTHONUNBUFFERED: "1" }),
+      env: launcherEnv({ PYTHONUNBUFFERED: "1", ...env }),
     });
   } finally {
     closeSync(logFd);

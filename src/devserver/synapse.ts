@@ -34,6 +34,12 @@ export interface SynapseOptions {
    * true). Ignored when dataDir already holds a database.
    */
   useDbTemplate?: boolean;
+  /** Port of a TLS federation listener (see federation.ts); none by default. */
+  federationPort?: number;
+  /** Extra environment for the Synapse process (the loopback resolver shim's PYTHONPATH). */
+  env?: Record<string, string>;
+  /** Name of the cached SQLite template to start from; default serverName. */
+  dbTemplateName?: string;
   /** Overall startup timeout; default 120 s. */
   startTimeoutMs?: number;
 }
@@ -76,15 +82,17 @@ export async function startSynapse(opts: SynapseOptions): Promise<RunningSynapse
       appserviceConfigFiles: (opts.appserviceConfigFiles ?? []).map((f) => resolve(f)),
       extraConfig: opts.extraConfig ?? {},
       postgres: opts.postgres,
+      federationPort: opts.federationPort,
     });
     if (written.sqliteFile !== undefined && opts.useDbTemplate !== false) {
-      const { venvDir, serverName } = opts;
+      const { venvDir } = opts;
+      const serverName = opts.dbTemplateName ?? opts.serverName;
       await seedSqliteFromTemplate({ python, venvDir, serverName, sqliteFile: written.sqliteFile, log });
     }
     const baseUrl = `http://127.0.0.1:${port}`;
     const started = Date.now();
     log(`starting Synapse for ${opts.serverName} on ${baseUrl} (log: ${written.logFile})`);
-    const proc = spawnSynapse(python, written.configFile, dataDir, written.logFile);
+    const proc = spawnSynapse(python, written.configFile, dataDir, written.logFile, opts.env);
     try {
       await waitHealthy(baseUrl, proc, opts.startTimeoutMs ?? 120_000, written.logFile);
     } catch (err) {

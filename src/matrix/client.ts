@@ -5,6 +5,7 @@
 // each room's calls keep their order and a room that waits for a retry holds only itself.
 // Messages are recorded in the database around the send (see sends.ts): exactly once as the
 // citizen sees it, across crashes and homeserver restarts.
+import { setTimeout as sleep } from "node:timers/promises";
 import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
 import type { Database } from "../db/database.ts";
@@ -70,8 +71,22 @@ export class BotIntent {
     this.client = sdkClient(opts, assert ? userId : undefined);
   }
 
+  /**
+   * Joins, allowing for a race of federated invites: the inviting server sends the invite to our
+   * homeserver (which tells Loket at once) and persists it on its own side only after our answer,
+   * so a join that comes quickly may be told "You are not invited to this room" (403) by the
+   * inviting server. A 403 is tried again three times within about two seconds.
+   */
   async join(roomId: RoomId): Promise<void> {
-    await this.client.http.authedRequest(Method.Post, `/join/${enc(roomId)}`, undefined, {});
+    for (const delayMs of [250, 500, 1_000, -1]) {
+      try {
+        await this.client.http.authedRequest(Method.Post, `/join/${enc(roomId)}`, undefined, {});
+        return;
+      } catch (err) {
+        if (delayMs < 0 || !(err instanceof MatrixError) || err.httpStatus !== 403) throw err;
+        await sleep(delayMs);
+      }
+    }
   }
 
   /** Leaves a room, or declines an invite to it. */
