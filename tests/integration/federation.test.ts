@@ -117,11 +117,14 @@ describe("federation between governments", () => {
     expect(carol.client.getRoom(id)?.getMyMembership()).not.toBe("join");
   }, SLOW);
 
-  it("a citizen on B opens a DM with A's municipality bot and is greeted", async () => {
+  it("a citizen on B opens a DM with A's municipality bot and gets a conversation with a reference", async () => {
     const bot = server("a").userId(MUNICIPALITY.bot_localpart);
     const dm = await openDm(citizen, bot);
-    const greeting = await waitForMessageFrom(citizen.client, dm, bot);
-    expect(greeting.getContent()).toMatchObject({ msgtype: "m.notice", body: t("nl", "greeting", { name: MUNICIPALITY.name }) });
+    const first = await waitForMessageFrom(citizen.client, dm, bot);
+    const body = String(first.getContent().body);
+    const reference = /A-\d{4}-\d{6}/.exec(body)?.[0] ?? "no reference";
+    const intro = t("nl", "welcome_intro", { name: MUNICIPALITY.name });
+    expect(first.getContent()).toMatchObject({ msgtype: "m.notice", body: t("nl", "first_message", { intro, name: MUNICIPALITY.name, reference }) });
   }, SLOW);
 
   it("a restart with the same config creates and writes nothing", async () => {
