@@ -1,4 +1,5 @@
 // What must change in a managed room to match the plan, from what Loket last wrote (pure).
+import { aclKey, type ServerAclContent } from "../federation/acl.ts";
 import type { DesiredRoom } from "./plan.ts";
 import type { Applied } from "./store.ts";
 
@@ -11,6 +12,8 @@ export interface RoomChanges {
   power?: Record<string, number>;
   state?: DesiredRoom["state"];
   publish?: boolean;
+  /** A new m.room.server_acl (null: open the room to every server again). */
+  acl?: ServerAclContent | null;
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -28,6 +31,7 @@ export function diffRoom(applied: Applied, want: DesiredRoom): RoomChanges {
     ...(!sameJson(sortedPower(applied.powerUsers), sortedPower(want.powerUsers)) && { power: want.powerUsers }),
     ...(!sameJson(applied.state, want.state) && { state: want.state }),
     ...(applied.published !== want.published && { publish: want.published }),
+    ...((applied.acl ?? "null") !== aclKey(want.acl) && { acl: want.acl }),
   };
 }
 
@@ -46,5 +50,6 @@ export function appliedFrom(want: DesiredRoom, parent: string | undefined): Appl
     state: want.state,
     published: want.published,
     ...(parent !== undefined && { parent }),
+    ...(want.acl !== null && { acl: aclKey(want.acl) }),
   };
 }

@@ -1,6 +1,7 @@
 // What the rooms of each municipality should look like, derived from the config alone (pure).
 // The reconciler compares this plan with its index and changes only what differs.
 import type { Config, MunicipalityConfig } from "../config/schema.ts";
+import { serverAclFor, type ServerAclContent } from "../federation/acl.ts";
 import { t, type Language } from "../i18n/index.ts";
 import { userId, type UserId } from "../matrix/ids.ts";
 
@@ -40,6 +41,8 @@ export interface DesiredRoom {
   /** Power of users other than the bot (the bot is the room's creator). */
   powerUsers: Record<string, number>;
   state: LoketRoomContent;
+  /** m.room.server_acl for department rooms when federation.allowed_servers is set; null: open. */
+  acl: ServerAclContent | null;
 }
 
 export const aliasStem = (m: MunicipalityConfig): string => (m.alias !== "" ? m.alias : m.id);
@@ -76,7 +79,7 @@ export function desiredRooms(config: Config, m: MunicipalityConfig): DesiredRoom
     return { alias: `#${aliasLocalpart}:${domain}`, aliasLocalpart };
   };
   const staff = allStaff(m);
-  const base = { municipality: m.id };
+  const base = { municipality: m.id, acl: null };
   const rooms: DesiredRoom[] = [
     {
       ...base, key: "space", kind: "space", ...alias("space"), name: m.name,
@@ -99,6 +102,7 @@ export function desiredRooms(config: Config, m: MunicipalityConfig): DesiredRoom
       topic: d.topic !== "" ? d.topic : t(lang, "department_topic", { department: d.name }),
       public: false, published: false, members, powerUsers: power(members),
       state: { kind: "department", municipality: m.id, department: d.id },
+      acl: serverAclFor("department", { allowedServers: config.federation.allowed_servers, ownServerName: domain }),
     });
   }
   return rooms;

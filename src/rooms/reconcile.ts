@@ -117,6 +117,7 @@ export class Reconciler {
       { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "shared" } },
     ];
     if (parent) initialState.push({ type: "m.space.parent", state_key: parent, content: { via: [domain], canonical: true } });
+    if (want.acl) initialState.push({ type: "m.room.server_acl", state_key: "", content: want.acl });
     const roomId = await bot.createRoom({
       room_version: ROOM_VERSION,
       preset: want.public ? "public_chat" : "private_chat",
@@ -172,6 +173,7 @@ export class Reconciler {
         .catch((err: unknown) => { this.d.log.warn({ err, roomId, user }, "could not remove a former staff member"); });
     }
     if (c.state) await bot.sendState(roomId, LOKET_ROOM_EVENT, "", { ...c.state });
+    if (c.acl !== undefined) await bot.sendState(roomId, "m.room.server_acl", "", c.acl ?? { allow: ["*"], deny: [], allow_ip_literals: true });
     if (c.publish !== undefined) await bot.setDirectoryVisibility(roomId, c.publish ? "public" : "private");
     return c.invite.filter((u) => !invited.includes(u));
   }

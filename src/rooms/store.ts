@@ -13,6 +13,8 @@ export interface Applied {
   state: LoketRoomContent;
   published: boolean;
   parent?: string;
+  /** aclKey() of the server ACL last written (missing: none written). */
+  acl?: string;
 }
 
 export interface ManagedRoom {

@@ -110,3 +110,26 @@ describe("loket rooms --json", () => {
     ]);
   });
 });
+
+describe("federation.allowed_servers in department rooms", () => {
+  it("puts a server ACL on department rooms only, and a change of the list is reconciled once", () => {
+    const open = parseConfig({ ...base, municipalities: [utrecht] }).config;
+    const closed = parseConfig({ ...base, municipalities: [utrecht], federation: { allowed_servers: ["provincie.example.nl", "other.nl"] } }).config;
+    const [mOpen] = open.municipalities;
+    const [mClosed] = closed.municipalities;
+    if (!mOpen || !mClosed) throw new Error("no municipality");
+    const [space, desk, dep] = desiredRooms(closed, mClosed);
+    expect(space?.acl).toBeNull();
+    expect(desk?.acl).toBeNull();
+    expect(dep?.acl).toEqual({ allow: ["example.nl", "other.nl", "provincie.example.nl"], deny: [], allow_ip_literals: false });
+    // A room created while the list was empty gets the ACL at the next start, then nothing more.
+    const [, , before] = desiredRooms(open, mOpen);
+    if (!before || !dep) throw new Error("no department room");
+    const applied = appliedFrom(before, undefined);
+    expect(diffRoom(applied, before).acl).toBeUndefined();
+    expect(diffRoom(applied, dep).acl).toEqual(dep.acl);
+    expect(hasChanges(diffRoom(appliedFrom(dep, undefined), dep))).toBe(false);
+    // Emptying the list again opens the room.
+    expect(diffRoom(appliedFrom(dep, undefined), before).acl).toBeNull();
+  });
+});
