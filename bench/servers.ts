@@ -26,13 +26,22 @@ export async function flood(baseUrl: string, bodies: string[], concurrency: numb
   const worker = async (): Promise<void> => {
     while (next < bodies.length) {
       const i = next++;
-      const res = await fetch(`${baseUrl}/_matrix/app/v1/transactions/${i}`, {
-        method: "PUT",
-        body: bodies[i],
-        headers: { "content-type": "application/json", authorization: `Bearer ${HS_TOKEN}` },
-      });
-      if (res.status !== 200) throw new Error(`transaction ${i}: HTTP ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
+      // As Synapse does: a 503 (busy: the backlog is full) is sent again after a pause.
+      for (;;) {
+        const res = await fetch(`${baseUrl}/_matrix/app/v1/transactions/${i}`, {
+          method: "PUT",
+          body: bodies[i],
+          headers: { "content-type": "application/json", authorization: `Bearer ${HS_TOKEN}` },
+        });
+        if (res.status === 503) {
+          await res.arrayBuffer();
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        if (res.status !== 200) throw new Error(`transaction ${i}: HTTP ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        break;
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

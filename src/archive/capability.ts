@@ -36,6 +36,7 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
 
   async function archive(ev: RoomEvent): Promise<void> {
+    if (municipalities.isOwnBot(ev.sender) || (ev.kind === "membership" && municipalities.isOwnBot(ev.target))) context.forget?.(ev.roomId);
     const ctx = await context.roomContext(ev.roomId);
     if (!ctx) return;
     const res = await writer.write({

@@ -23,6 +23,8 @@ export interface RoomContext {
 export interface ArchiveContext {
   /** The room's context, or undefined when the room is none of a municipality's (not archived). */
   roomContext(roomId: string): Promise<RoomContext | undefined>;
+  /** Forget what is cached of a room (a bot acted in it: it may have just become a municipality's). */
+  forget?(roomId: string): void;
 }
 
 /** The first context that knows the room wins (managed rooms first, then direct chats). */
@@ -56,23 +58,25 @@ export function directRoomContext(db: Database, municipalities: Municipalities):
 }
 
 /**
- * Remembers rooms that have a context for a few seconds (one query per room, not per event).
- * Rooms without one are asked every time, so a room that just became a municipality's (a DM
- * joined a moment ago) loses nothing.
+ * Remembers each room's answer for a few seconds (one query per room, not per event), also "not
+ * a municipality's room", which is most of what a busy homeserver sends. A room becomes a
+ * municipality's only through a bot (it joins a DM, or creates the room), so the archive forgets
+ * a room's answer whenever a bot acts in it or is invited to it.
  */
 export function cachedContext(inner: ArchiveContext, ttlMs = 5_000, max = 10_000): ArchiveContext {
-  const cache = new Map<string, { at: number; ctx: RoomContext }>();
+  const cache = new Map<string, { at: number; ctx: RoomContext | undefined }>();
   return {
     async roomContext(roomId) {
       const hit = cache.get(roomId);
       if (hit && Date.now() - hit.at < ttlMs) return hit.ctx;
       const ctx = await inner.roomContext(roomId);
       cache.delete(roomId);
-      if (ctx) {
-        if (cache.size >= max) cache.delete(cache.keys().next().value ?? "");
-        cache.set(roomId, { at: Date.now(), ctx });
-      }
+      if (cache.size >= max) cache.delete(cache.keys().next().value ?? "");
+      cache.set(roomId, { at: Date.now(), ctx });
       return ctx;
+    },
+    forget(roomId) {
+      cache.delete(roomId);
     },
   };
 }
