@@ -50,7 +50,7 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
       seen.add(event.event_id);
       const ciphertext = input.ciphertext ?? null;
       const f: ChainFields = {
-        municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: context.reference ?? event.room_id,
+        municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: event.room_id,
         reference: context.reference ?? null, event_id: event.event_id, event_type: event.type,
         state_key: typeof event.state_key === "string" ? event.state_key : null, sender: event.sender,
         origin_server_ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : 0,
@@ -90,6 +90,7 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
          FROM jsonb_to_recordset($4::jsonb) AS c(conversation text, room_id text, reference text, citizen text, category text,
            department text, opened_at timestamptz, last_at timestamptz, closed_at timestamptz)
          ON CONFLICT (conversation) DO UPDATE SET last_at = GREATEST(archive_conversations.last_at, EXCLUDED.last_at),
+           reference = COALESCE(EXCLUDED.reference, archive_conversations.reference),
            citizen = COALESCE(EXCLUDED.citizen, archive_conversations.citizen),
            category = COALESCE(EXCLUDED.category, archive_conversations.category),
            department = COALESCE(EXCLUDED.department, archive_conversations.department),
