@@ -133,3 +133,10 @@ describe("federation.allowed_servers in department rooms", () => {
     expect(diffRoom(appliedFrom(dep, undefined), before).acl).toBeNull();
   });
 });
+
+describe("loket rooms --json", () => {
+  it("lists inter-government rooms with their id and no alias, after the owner's own rooms", () => {
+    const list = roomListing([], [{ id: "regio-utrecht", owner: "utrecht", roomId: "!r:example.nl", name: "Regio Utrecht" }]);
+    expect(list).toEqual([{ municipality: "utrecht", kind: "intergov", room_id: "!r:example.nl", alias: null, name: "Regio Utrecht", id: "regio-utrecht" }]);
+  });
+});
