@@ -26,6 +26,7 @@ import { aliasQueryHandler } from "./rooms/alias-query.ts";
 import { Reconciler } from "./rooms/reconcile.ts";
 import { pingHomeserver as pingWithRetry } from "./matrix/ping.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
+import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.ts";
 import { withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
 
@@ -41,6 +42,8 @@ export interface StartOptions {
   maxPendingBytes?: number;
   /** How long an event's handler is retried before its failure counts (default 15 min). */
   giveUpAfterMs?: number;
+  /** The clock of office hours, terms and timers (tests set the time; default: the system's). */
+  clock?: Clock;
 }
 
 export interface LoketApp {
@@ -52,6 +55,8 @@ export interface LoketApp {
   started(): Promise<void>;
   /** Resolves when every event received so far has been processed. */
   idle(): Promise<void>;
+  /** Runs the timers due by the clock now (tests that move the clock call it); returns how many ran. */
+  runTimers(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -120,8 +125,12 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
 
     const municipalities = new Municipalities(config);
     const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
-    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal });
+    const clock = opts.clock ?? systemClock;
+    const scheduler = new Scheduler(database, clock, log.child({ capability: "scheduler" }));
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler });
     teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
+    // Stopped before the capabilities (teardown runs in reverse).
+    teardown.push(() => scheduler.stop());
     let crypto: CryptoEngine | undefined;
     const inbox = new Inbox(database, async (received) => {
       if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
@@ -195,6 +204,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       }));
     }
     tasks.run("homeserver.ping", pingHomeserver);
+    scheduler.start();
     const prune = (): void => {
       tasks.run("inbox.prune", async () => {
         const deleted = await pruneProcessed(database, config.database.inbox_retention_days);
@@ -213,6 +223,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       metrics,
       started: async () => { await Promise.all(startups); },
       idle: () => inbox.drain(),
+      runTimers: () => scheduler.tick(),
       async stop() {
         await stopAll();
         log.info("Loket stopped");

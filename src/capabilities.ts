@@ -13,8 +13,11 @@ import { federationCapability } from "./federation/capability.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
+import { queueCommands } from "./queue/commands.ts";
+import { ServiceDesk } from "./queue/service.ts";
 import { roomsCapability } from "./rooms/capability.ts";
 import type { Reconciler } from "./rooms/reconcile.ts";
+import type { Clock, Scheduler } from "./scheduler/scheduler.ts";
 import type { Municipalities } from "./tenants/municipalities.ts";
 
 export interface CapabilityDeps {
@@ -27,16 +30,23 @@ export interface CapabilityDeps {
   log: Logger;
   /** Aborted when Loket stops. */
   signal: AbortSignal;
+  clock: Clock;
+  /** Runs timers (rows) when due; capabilities register their kinds at creation. */
+  scheduler: Scheduler;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
   const { config, database, municipalities, homeserver, metrics, log } = deps;
   const conversations = new Conversations({ config, db: database, hs: homeserver, metrics, log: log.child({ capability: "conversations" }) });
+  const desk = new ServiceDesk({
+    config, db: database, hs: homeserver, metrics, log: log.child({ capability: "queue" }),
+    clock: deps.clock, scheduler: deps.scheduler, conversations, municipalities,
+  });
   const list = [
     roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
     greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
-    conversationsCapability({ ...deps, conversations, log: log.child({ capability: "conversations" }) }),
+    conversationsCapability({ ...deps, conversations, queue: desk, extraCommands: queueCommands(desk), log: log.child({ capability: "conversations" }) }),
     archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
     federationCapability({ ...deps, log: log.child({ capability: "federation" }) }),
   ];

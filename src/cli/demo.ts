@@ -65,6 +65,16 @@ async function writeDemoConfig(file: string, dir: string, port: number): Promise
       name: "Gemeente Voorbeeld",
       bot_localpart: "gemeente_voorbeeld",
       departments: [{ id: "burgerzaken", name: "Burgerzaken", staff: [`@medewerker:${SERVER_NAME}`] }],
+      // Office hours with a lunch break, so that trying the demo outside them shows the auto-reply.
+      office_hours: {
+        timezone: "Europe/Amsterdam",
+        weekly: Object.fromEntries(["monday", "tuesday", "wednesday", "thursday", "friday"].map((d) => [d, ["08:30-12:00", "13:00-17:00"]])),
+        exceptions: [
+          { date: `${new Date().getFullYear()}-12-24`, hours: ["08:30-15:00"], reason: "Kerstavond" },
+          { date: `${new Date().getFullYear()}-12-31`, hours: ["08:30-15:00"], reason: "Oudejaarsdag" },
+        ],
+      },
+      response_term: { working_hours: 4 },
     }],
     logging: { level: "info", file: join(dir, "loket.log") },
   };
@@ -137,6 +147,10 @@ homeserver URL above, and start a direct chat with ${bot} (or join the service d
 !gesprek): that opens a conversation with a reference number such as
 VOORBEELD-${new Date().getFullYear()}-000001. Log in as the staff member in another browser:
 the staff room announces the conversation, and !neem <reference> there brings you into it.
+The desk is open Monday to Friday 08:30-12:00 and 13:00-17:00 (Europe/Amsterdam): outside those
+hours the citizen's first message gets an auto-reply saying when the desk opens and by when an
+answer is due (4 working hours); inside, a receipt with the place in the queue. Staff who type
+!dienst aan in the staff room are assigned conversations in due order; !wachtrij shows the queue.
 Type !help anywhere to see the commands.${local ? "" : `
 
 WARNING: this demo listens on ${opts.host} and uses fixed, published passwords (burger-demo,

@@ -56,6 +56,8 @@ const department = z.object({
   topic: z.string().default("")
     .describe("Topic of the department's staff room; empty: a standard text naming the department."),
   archive_category: departmentArchiveCategory,
+  coordinator: userIdString.optional().meta({ example: "@teamleider:example.nl" })
+    .describe("Who hears (in a direct room with the bot) when this department misses a response term; missing: the municipality's coordinator."),
 });
 
 const municipality = z.object({
@@ -84,11 +86,17 @@ const municipality = z.object({
   default_department: z.string().default("")
     .describe("Department whose staff room hears of new conversations; empty: the first department."),
   archive_checkpoint_room: checkpointRoom,
+  coordinator: userIdString.optional().meta({ example: "@teamleider:example.nl" })
+    .describe("Who hears (in a direct room with the bot) when a response term is missed; missing: only the department room hears."),
 });
 
 const conversations = z.object({
   encrypt_new_rooms: z.boolean().default(true)
     .describe("Create the conversation rooms Loket makes itself with m.room.encryption, when crypto.enabled is on (the bots need E2EE to read and answer there)."),
+  quiet_period_hours: z.number().positive().max(24 * 365).default(8)
+    .describe("A citizen who writes again after this many hours without a staff reply in between gets the auto-reply or receipt again."),
+  max_open_per_staff: z.number().int().min(1).max(1000).default(5)
+    .describe("Most open conversations assigned to one on-duty staff member; beyond it conversations wait in the queue."),
 });
 
 const database = z.object({

@@ -25,13 +25,30 @@ export interface ConversationCapabilityDeps {
   log: Logger;
   /** Commands of later capabilities (office hours), added to the same table. */
   extraCommands?: Command<CommandContext>[];
+  /** The service queue: told when the citizen or staff write in a conversation. */
+  queue?: ConversationListener;
+}
+
+/** What hears of plain (non-command) messages in a conversation. */
+export interface ConversationListener {
+  citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void>;
+  staffWrote(conv: Conversation, staff: string): Promise<void>;
 }
 
 interface RoomContext {
   municipality: Municipality;
   place: Place;
   conversation?: Conversation;
+  /** The department of a department room. */
+  department?: string;
 }
+
+const isEdit = (ev: MessageEvent): boolean =>
+  (ev.raw.content as { "m.relates_to"?: { rel_type?: string } } | undefined)?.["m.relates_to"]?.rel_type === "m.replace";
+
+const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** A reply's HTML body: the text escaped, its lines kept. */
+const toHtml = (text: string): string => escapeHtml(text).replace(/\n/g, "<br>");
 
 export function conversationsCapability(d: ConversationCapabilityDeps): Capability {
   const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
@@ -45,31 +62,46 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
     const managed = await managedRoomById(d.database, roomId);
     if (!managed || managed.kind === "space") return undefined;
     const municipality = d.municipalities.all.find((m) => m.id === managed.municipality);
-    return municipality && { municipality, place: managed.kind };
+    return municipality && { municipality, place: managed.kind, ...(managed.department ? { department: managed.department } : {}) };
   };
 
   /** Virtual (bridged) users and Loket's own bots are not people to answer. */
   const isBot = (user: string): boolean =>
     d.municipalities.isOwnBot(user) || user.startsWith(`@${d.config.appservice.user_prefix}`);
 
+  /** The citizen asked something (reopening a closed conversation), or staff answered. */
+  const plainMessage = async (m: Municipality, conv: Conversation, ev: MessageEvent): Promise<void> => {
+    if (ev.sender === conv.citizen) {
+      let reopened = false;
+      if (conv.status === "closed") {
+        reopened = await d.conversations.reopen(m, conv, ev.eventId, d.queue === undefined);
+        if (!reopened) return;
+        conv.status = "open";
+      }
+      await d.queue?.citizenWrote(m, conv, ev.eventId, reopened);
+    } else if (m.staff.has(ev.sender) && conv.status !== "closed") {
+      await d.queue?.staffWrote(conv, ev.sender);
+    }
+  };
+
   return {
     name: "conversations",
     async onMessage(ev: MessageEvent) {
-      if (ev.msgtype === "m.notice" || isBot(ev.sender)) return;
+      // Notices and other bots are never answered; an edit is not a new message.
+      if (ev.msgtype === "m.notice" || isBot(ev.sender) || isEdit(ev)) return;
       const parsed = parseCommand(ev.body);
-      const closed = (c?: Conversation): boolean => c?.status === "closed" && c.citizen === ev.sender;
       const ctx = await contextOf(ev.roomId);
       if (!ctx) return;
       const { municipality, conversation } = ctx;
-      if (conversation && closed(conversation)) {
-        await d.conversations.reopen(municipality, conversation, ev.eventId);
-        conversation.status = "open";
+      if (!parsed) {
+        if (conversation) await plainMessage(municipality, conversation, ev);
+        return;
       }
-      if (!parsed) return;
       const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
       const lang = conversation?.language ?? municipality.config.language;
       const bot = d.homeserver.intent(municipality.botUserId);
-      const reply = (text: string): Promise<void> => bot.sendNotice(ev.roomId, text, `reply:${ev.eventId}`).then(() => undefined);
+      const reply = (text: string): Promise<void> =>
+        bot.sendMessage(ev.roomId, { msgtype: "m.notice", body: text, format: "org.matrix.custom.html", formatted_body: toHtml(text) }, `reply:${ev.eventId}`).then(() => undefined);
       const decision = table.decide(parsed, role, ctx.place);
       const refusal: Record<string, TextKey> = { unknown: "unknown_command", staff_only: "staff_only", wrong_place: "wrong_room" };
       if (decision.kind === "run") {

@@ -17,6 +17,8 @@ export interface CommandContext {
   place: Place;
   lang: Language;
   conversation?: Conversation;
+  /** The department of a department room. */
+  department?: string;
   table: CommandTable<CommandContext>;
   reply(text: string): Promise<void>;
 }

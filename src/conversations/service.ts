@@ -142,34 +142,41 @@ export class Conversations {
   }
 
   /** A citizen wrote in a closed conversation: it opens again. */
-  async reopen(m: Municipality, conv: Conversation, cause: string): Promise<void> {
-    if (!conv.roomId) return;
+  async reopen(m: Municipality, conv: Conversation, cause: string, announce = true): Promise<boolean> {
+    if (!conv.roomId) return false;
     const other = await openConversationOf(this.d.db, m.id, conv.citizen);
     if (other && other.id !== conv.id) {
       await this.sendBack(m, other, conv.roomId, "existing_conversation", `back:${cause}`);
-      return;
+      return false;
     }
     const reopened: Conversation = { ...conv, status: "open" };
     await updateConversation(this.d.db, conv.id, { status: "open" });
     await this.bot(m).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent(reopened));
-    await this.bot(m).sendNotice(conv.roomId, t(conv.language, "reopened", { reference: conv.reference }), `reopen:${cause}`);
+    // With the service queue, the receipt that follows says it opened again (one answer).
+    if (announce) await this.bot(m).sendNotice(conv.roomId, t(conv.language, "reopened", { reference: conv.reference }), `reopen:${cause}`);
     await this.tellDepartment(m, reopened, "department_notice_reopened", `reopen-dept:${cause}`);
     this.d.metrics.conversations.inc({ event: "reopened" });
+    return true;
   }
 
   /** !neem: invites the staff member, gives them power and marks them assigned. */
   async take(m: Municipality, reference: string, staff: string): Promise<Conversation | undefined> {
     const conv = await conversationByReference(this.d.db, m.id, reference);
     if (!conv?.roomId) return undefined;
-    const bot = this.bot(m);
-    const power = (await bot.getState<{ users?: Record<string, number> }>(conv.roomId, "m.room.power_levels", "")) ?? {};
-    if ((power.users?.[staff] ?? 0) < 50) {
-      await bot.sendState(conv.roomId, "m.room.power_levels", "", { ...power, users: { ...power.users, [staff]: 50 } });
-    }
-    await bot.invite(conv.roomId, staff);
+    await this.admit(m, conv.roomId, staff);
     if (!conv.assigned.includes(staff)) await updateConversation(this.d.db, conv.id, { assigned: [...conv.assigned, staff] });
     this.d.metrics.conversations.inc({ event: "taken" });
     return conv;
+  }
+
+  /** Lets a staff member into a conversation room: power 50, then an invite. Safe to repeat. */
+  async admit(m: Municipality, roomId: RoomId, staff: string): Promise<void> {
+    const bot = this.bot(m);
+    const power = (await bot.getState<{ users?: Record<string, number> }>(roomId, "m.room.power_levels", "")) ?? {};
+    if ((power.users?.[staff] ?? 0) < 50) {
+      await bot.sendState(roomId, "m.room.power_levels", "", { ...power, users: { ...power.users, [staff]: 50 } });
+    }
+    await bot.invite(roomId, staff);
   }
 
   async setLanguage(conv: Conversation, language: Language): Promise<void> {

@@ -17,9 +17,16 @@ export interface Conversation {
   department: string;
   language: Language;
   assigned: string[];
+  /** When the current question entered the queue (null: the citizen has not asked yet). */
+  queuedAt: Date | null;
+  /** The promised answer time; null once answered, while waiting for the citizen, or closed. */
+  dueAt: Date | null;
+  overdue: boolean;
+  lastCitizenAt: Date | null;
+  lastStaffAt: Date | null;
 }
 
-interface Row {
+export interface Row {
   id: number;
   municipality: string;
   reference: string;
@@ -30,10 +37,17 @@ interface Row {
   department: string;
   language: Language;
   assigned: string;
+  queued_at: Date | string | null;
+  due_at: Date | string | null;
+  overdue: boolean;
+  last_citizen_at: Date | string | null;
+  last_staff_at: Date | string | null;
 }
 
-const COLUMNS = "id::int AS id, municipality, reference, citizen, room_id, dm_room_id, status, department, language, assigned";
-const fromRow = (r: Row): Conversation => ({
+const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+export const COLUMNS = "id::int AS id, municipality, reference, citizen, room_id, dm_room_id, status, department, language, assigned, queued_at, due_at, overdue, last_citizen_at, last_staff_at";
+export const fromRow = (r: Row): Conversation => ({
   id: r.id,
   municipality: r.municipality,
   reference: r.reference,
@@ -44,6 +58,11 @@ const fromRow = (r: Row): Conversation => ({
   department: r.department,
   language: r.language,
   assigned: JSON.parse(r.assigned) as string[],
+  queuedAt: date(r.queued_at),
+  dueAt: date(r.due_at),
+  overdue: r.overdue,
+  lastCitizenAt: date(r.last_citizen_at),
+  lastStaffAt: date(r.last_staff_at),
 });
 
 async function one(db: Queryable, where: string, params: unknown[]): Promise<Conversation | undefined> {
@@ -55,6 +74,8 @@ export const openConversationOf = (db: Queryable, municipality: string, citizen:
   one(db, "municipality = $1 AND citizen = $2 AND status <> 'closed'", [municipality, citizen]);
 export const conversationByRoom = (db: Queryable, roomId: string): Promise<Conversation | undefined> =>
   one(db, "room_id = $1", [roomId]);
+export const conversationById = (db: Queryable, id: number): Promise<Conversation | undefined> =>
+  one(db, "id = $1", [id]);
 export const conversationByReference = (db: Queryable, municipality: string, reference: string): Promise<Conversation | undefined> =>
   one(db, "municipality = $1 AND reference = $2", [municipality, reference]);
 

@@ -79,6 +79,24 @@ export function createMetrics() {
       labelNames: ["event"] as const,
       registers: [registry],
     }),
+    queue: new Counter({
+      name: "loket_queue_events_total",
+      help: "The service queue, by event: queued (a citizen's first question), requeued (after reopening), assigned, handed_over, closed, waiting.",
+      labelNames: ["event"] as const,
+      registers: [registry],
+    }),
+    autoReplies: new Counter({
+      name: "loket_auto_replies_total",
+      help: "Answers promising a time to a citizen, by kind: closed (outside office hours) or receipt (inside).",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    termsMissed: new Counter({
+      name: "loket_response_terms_missed_total",
+      help: "Response terms that passed without a staff reply (escalated to the department room and coordinator).",
+      labelNames: ["municipality", "department"] as const,
+      registers: [registry],
+    }),
     pending: new Gauge({
       name: "loket_inbox_pending_events",
       help: "Events waiting in memory to be processed (stored, or loaded at start-up).",

@@ -13,6 +13,10 @@ export interface PromiseFacts {
   /** Place in the queue, 1-based (inside hours). */
   position: number;
   timezone: string;
+  /** Inside hours: who was assigned at once (the receipt names them instead of the place). */
+  staff?: string;
+  /** A sentence before the promise (for example that the conversation opened again). */
+  lead?: string;
 }
 
 export interface NoticeText {
@@ -29,12 +33,15 @@ export function promiseText(f: PromiseFacts, lang: Language): NoticeText {
     due: dateInWords(f.due, f.timezone, lang),
     reference: f.reference,
     position: String(f.position),
+    staff: f.staff ?? "",
   };
-  const key = f.open || !f.nextOpening ? "open_receipt" : "closed_reply";
+  const closed = !f.open && f.nextOpening !== null;
+  const key = closed ? "closed_reply" : f.staff !== undefined ? "assigned_receipt" : "open_receipt";
   const body = t(lang, key, vars);
   const strong = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]));
   // The template is escaped and its {placeholders} filled with escaped, emphasised values.
   const html = escapeHtml(t(lang, key, Object.fromEntries(Object.keys(vars).map((k) => [k, `{${k}}`]))))
     .replace(/\{(\w+)\}/g, (whole, k: string) => strong[k] ?? whole);
-  return { body, html };
+  if (f.lead === undefined) return { body, html };
+  return { body: `${f.lead} ${body}`, html: `${escapeHtml(f.lead)} ${html}` };
 }

@@ -1,5 +1,5 @@
 // The timers table: schedule, cancel, claim what is due (with a lease), mark as fired.
-import type { Database } from "../db/database.ts";
+import type { Database, Queryable } from "../db/database.ts";
 
 export interface Timer {
   id: number;
@@ -20,7 +20,7 @@ interface Row {
 const toTimer = (r: Row): Timer => ({ id: Number(r.id), kind: r.kind, key: r.key, dueAt: new Date(r.due_at), payload: r.payload });
 
 /** Sets the timer for (kind, key) to dueAt; a timer that already fired is armed again. */
-export async function setTimer(db: Database, kind: string, key: string, dueAt: Date, payload: Record<string, unknown> = {}): Promise<void> {
+export async function setTimer(db: Queryable, kind: string, key: string, dueAt: Date, payload: Record<string, unknown> = {}): Promise<void> {
   await db.query(
     `INSERT INTO timers (kind, key, due_at, payload) VALUES ($1, $2, $3, $4)
      ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, fired_at = NULL, claimed_until = NULL`,
@@ -28,7 +28,7 @@ export async function setTimer(db: Database, kind: string, key: string, dueAt: D
   );
 }
 
-export async function cancelTimer(db: Database, kind: string, key: string): Promise<void> {
+export async function cancelTimer(db: Queryable, kind: string, key: string): Promise<void> {
   await db.query("DELETE FROM timers WHERE kind = $1 AND key = $2 AND fired_at IS NULL", [kind, key]);
 }
 

@@ -13,6 +13,7 @@ import { freePort } from "../../src/devserver/ports.ts";
 import { startSynapse, type RunningSynapse } from "../../src/devserver/synapse.ts";
 import { buildRegistration } from "../../src/matrix/registration.ts";
 import { publicationRules } from "../../src/rooms/publication.ts";
+import type { Clock } from "../../src/scheduler/scheduler.ts";
 import { SYNAPSE_VENV } from "./paths.ts";
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from "./postgres.ts";
 
@@ -26,6 +27,9 @@ export interface StackOptions {
   homeserver?: Record<string, unknown>;
   crypto?: Record<string, unknown>;
   archive?: Record<string, unknown>;
+  conversations?: Record<string, unknown>;
+  /** The clock of office hours and timers (tests move it; default: the system's). */
+  clock?: Clock;
   /** The URL Loket uses to reach Synapse, given Synapse's port (for a proxy in between). */
   homeserverUrl?: (synapsePort: number) => Promise<string>;
   /** Start Synapse only; Loket starts with the first restartLoket() (benchmarks time it). */
@@ -81,6 +85,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     municipalities,
     ...(opts.crypto ? { crypto: opts.crypto } : {}),
     archive: { blob_dir: join(dataDir, "blobs"), ...opts.archive },
+    ...(opts.conversations ? { conversations: opts.conversations } : {}),
     logging: { level: "debug", file: join(dataDir, "loket.log") },
   }).config;
   let config = configFor(opts.municipalities ?? [TEST_MUNICIPALITY]);
@@ -98,7 +103,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
 
   const logger = pino({ level: "debug" }, pino.destination({ dest: config.logging.file, sync: true }));
-  const boot = (): Promise<LoketApp> => start(config, { logger, retryMs: 500 });
+  const boot = (): Promise<LoketApp> => start(config, { logger, retryMs: 500, ...(opts.clock ? { clock: opts.clock } : {}) });
   let loket: LoketApp | undefined = opts.deferLoket ? undefined : await boot();
   let keep = process.env.LOKET_KEEP_TEST_DATA === "1";
 

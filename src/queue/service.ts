@@ -1,0 +1,180 @@
+// The service queue: the answer promised to a citizen, assignment to staff on duty, handover,
+// closing, waiting, and escalation when a term passes. State lives in the database and every
+// delayed step is a timer row (src/scheduler/), so a restart forgets nothing and, with two
+// Loket processes on one database, nothing happens twice: assignments are planned under a
+// per-department advisory lock, timers are claimed with a lease, and sends carry stable causes.
+import type { Config } from "../config/schema.ts";
+import type { Conversations } from "../conversations/service.ts";
+import { conversationById, type Conversation } from "../conversations/store.ts";
+import type { Database } from "../db/database.ts";
+import type { Metrics } from "../http/metrics.ts";
+import { t } from "../i18n/index.ts";
+import type { Logger } from "../logging.ts";
+import type { Homeserver } from "../matrix/client.ts";
+import type { RoomId } from "../matrix/ids.ts";
+import { dateInWords, hoursFor, type HoursFor } from "../office-hours/index.ts";
+import { promiseText } from "../office-hours/replies.ts";
+import { managedRoomByKey } from "../rooms/store.ts";
+import type { Clock, Scheduler } from "../scheduler/scheduler.ts";
+import { cancelTimer, setTimer, type Timer } from "../scheduler/timers.ts";
+import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
+import { planAssignments } from "./assign.ts";
+import { escalate } from "./escalate.ts";
+import { assignOnce, citizenWrote, enqueue, onDuty, openLoads, queueOf, staffAnswered, withDepartmentLock } from "./store.ts";
+
+export const ASSIGN_TIMER = "queue.assign";
+export const DUE_TIMER = "queue.due";
+
+export interface ServiceDeskDeps {
+  config: Config;
+  db: Database;
+  hs: Homeserver;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+  scheduler: Scheduler;
+  conversations: Conversations;
+  municipalities: Municipalities;
+}
+
+export class ServiceDesk {
+  readonly d: ServiceDeskDeps;
+  private readonly hoursCache = new Map<string, HoursFor>();
+
+  constructor(deps: ServiceDeskDeps) {
+    this.d = deps;
+    deps.scheduler.on(ASSIGN_TIMER, (timer) => this.carryOut(timer));
+    deps.scheduler.on(DUE_TIMER, (timer) => escalate(this, timer));
+  }
+
+  /** The schedule and term of a department (or the municipality's when it has none). */
+  hours(m: Municipality, department: string): HoursFor {
+    const key = `${m.id}\n${department}`;
+    let h = this.hoursCache.get(key);
+    if (!h) {
+      const known = m.config.departments.some((x) => x.id === department);
+      h = hoursFor(this.d.config, m.id, known ? department : undefined);
+      this.hoursCache.set(key, h);
+    }
+    return h;
+  }
+
+  municipality(id: string): Municipality | undefined {
+    return this.d.municipalities.all.find((m) => m.id === id);
+  }
+
+  async nameOf(m: Municipality, user: string): Promise<string> {
+    return (await this.d.hs.intent(m.botUserId).getDisplayName(user)) ?? user;
+  }
+
+  /**
+   * The citizen wrote in their conversation (not a command). The first question, a question
+   * after reopening, and one after a quiet period with no staff reply in between get one answer:
+   * the closed auto-reply or the receipt. Any question starts the answer clock if it stood still.
+   */
+  async citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void> {
+    const now = this.d.clock.now();
+    const { schedule, term } = this.hours(m, conv.department);
+    const quietMs = this.d.config.conversations.quiet_period_hours * 3_600_000;
+    const first = conv.queuedAt === null || reopened;
+    const unanswered = conv.lastStaffAt === null || (conv.lastCitizenAt !== null && conv.lastStaffAt < conv.lastCitizenAt);
+    const again = !first && conv.lastCitizenAt !== null && now.getTime() - conv.lastCitizenAt.getTime() >= quietMs && unanswered;
+    // A new promise when the clock stood still (answered, waiting) or the old one has passed.
+    const due = first || conv.dueAt === null || (again && conv.dueAt < now) ? schedule.due(now, term) : null;
+    if (first) await enqueue(this.d.db, conv.id, now, due ?? now, reopened);
+    else await citizenWrote(this.d.db, conv.id, now, due);
+    if (due) await setTimer(this.d.db, DUE_TIMER, String(conv.id), due);
+    if (first) this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
+    const assigned = first ? await this.assign(m, conv.department, conv.id) : [];
+    if ((!first && !again) || !conv.roomId) return;
+
+    const staff = assigned.find((a) => a.conversation === conv.id)?.staff ?? (first ? undefined : conv.assigned[0]);
+    const position = staff === undefined ? await this.position(m, conv) : 0;
+    const open = schedule.isOpen(now);
+    const text = promiseText({
+      open, nextOpening: open ? null : schedule.nextOpening(now), due: due ?? conv.dueAt ?? now, reference: conv.reference,
+      position, timezone: schedule.timezone, staff: staff === undefined ? undefined : await this.nameOf(m, staff),
+      lead: reopened ? t(conv.language, "reopened_lead", { reference: conv.reference }) : undefined,
+    }, conv.language);
+    await this.d.hs.intent(m.botUserId).sendMessage(conv.roomId, {
+      msgtype: "m.notice", body: text.body, format: "org.matrix.custom.html", formatted_body: text.html,
+    }, `promise:${eventId}`);
+    this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
+  }
+
+  /** Staff wrote in the conversation: the promise is kept. */
+  async staffWrote(conv: Conversation, staff: string): Promise<void> {
+    await staffAnswered(this.d.db, conv.id, staff, this.d.clock.now());
+    await cancelTimer(this.d.db, DUE_TIMER, String(conv.id));
+  }
+
+  /** 1-based place in the department's queue (0 when not in it). */
+  async position(m: Municipality, conv: Conversation): Promise<number> {
+    const queue = await queueOf(this.d.db, m.id, conv.department);
+    return queue.findIndex((c) => c.id === conv.id) + 1;
+  }
+
+  /**
+   * Assigns what can be assigned in a department now: the earliest due first, to the on-duty
+   * staff member with the fewest open conversations, up to the maximum each. Each assignment is
+   * recorded with a timer that carries it out (invite, tell the room and the citizen).
+   * `toldInReceipt`: the conversation whose receipt names its staff member itself.
+   */
+  async assign(m: Municipality, department: string, toldInReceipt?: number): Promise<{ conversation: number; staff: string }[]> {
+    if (department === "") return [];
+    const now = this.d.clock.now();
+    const made = await withDepartmentLock(this.d.db, m.id, department, async (tx) => {
+      const queue = await queueOf(tx, m.id, department);
+      const duty = queue.length > 0 ? await onDuty(tx, m.id, department) : [];
+      if (duty.length === 0) return [];
+      const loads = await openLoads(tx, m.id, duty.map((s) => s.userId));
+      const plan = planAssignments(
+        queue.map((c) => ({ conversation: String(c.id), department, due: c.dueAt?.getTime() ?? Number.MAX_SAFE_INTEGER })),
+        duty.map((s) => ({ userId: s.userId, department, open: loads.get(s.userId) ?? 0, lastAssigned: s.lastAssigned?.getTime() ?? 0 })),
+        this.d.config.conversations.max_open_per_staff,
+      );
+      const out: { conversation: number; staff: string }[] = [];
+      for (const a of plan) {
+        const id = Number(a.conversation);
+        if (!(await assignOnce(tx, id, m.id, department, a.staff, now))) continue;
+        await setTimer(tx, ASSIGN_TIMER, `${id}:${a.staff}`, now, { municipality: m.id, conversation: id, staff: a.staff, tellCitizen: id !== toldInReceipt });
+        out.push({ conversation: id, staff: a.staff });
+      }
+      return out;
+    });
+    if (made.length > 0) {
+      this.d.metrics.queue.inc({ event: "assigned" }, made.length);
+      this.d.log.info({ municipality: m.id, department, assignments: made.length }, "conversations assigned");
+      this.d.scheduler.poke();
+    }
+    return made;
+  }
+
+  /** An assignment's Matrix side: the staff member is invited, the room and the citizen are told. */
+  private async carryOut(timer: Timer): Promise<void> {
+    const p = timer.payload as { municipality: string; conversation: number; staff: string; tellCitizen: boolean };
+    const m = this.municipality(p.municipality);
+    const conv = await conversationById(this.d.db, p.conversation);
+    if (!m || !conv?.roomId || !conv.assigned.includes(p.staff)) return; // handed over meanwhile
+    await this.d.conversations.admit(m, conv.roomId, p.staff);
+    const cause = `assign:${conv.id}:${p.staff}:${timer.dueAt.getTime()}`;
+    const name = await this.nameOf(m, p.staff);
+    const dept = await this.departmentRoom(m, conv.department);
+    if (dept) {
+      const due = conv.dueAt ? this.inWords(m, conv, conv.dueAt, m.config.language) : "-";
+      await this.d.hs.intent(m.botUserId).sendNotice(dept, t(m.config.language, "department_assigned", { reference: conv.reference, staff: name, due, link: this.d.conversations.link(conv.roomId) }), `dept-${cause}`);
+    }
+    if (p.tellCitizen) {
+      await this.d.hs.intent(m.botUserId).sendNotice(conv.roomId, t(conv.language, "citizen_assigned", { staff: name, name: m.name, reference: conv.reference }), `citizen-${cause}`);
+    }
+  }
+
+  async departmentRoom(m: Municipality, department: string): Promise<RoomId | undefined> {
+    if (department === "") return undefined;
+    return (await managedRoomByKey(this.d.db, m.id, `department:${department}`))?.roomId;
+  }
+
+  inWords(m: Municipality, conv: Conversation, at: Date, lang: Conversation["language"]): string {
+    return dateInWords(at, this.hours(m, conv.department).schedule.timezone, lang);
+  }
+}
