@@ -111,3 +111,13 @@ describe("hoursFor", () => {
     expect(() => hoursFor(config, "utrecht", "parkeren")).toThrow(/no department 'parkeren'/);
   });
 });
+
+describe("queue config", () => {
+  it("names a malformed coordinator by its key path, and defaults the quiet period and the per-person maximum", () => {
+    const problems = problemsOf(withMunicipality({ coordinator: "teamleider", departments: [{ id: "bz", name: "Burgerzaken", coordinator: "@x" }] }));
+    expect(Object.keys(problems).sort()).toEqual(["municipalities[0].coordinator", "municipalities[0].departments[0].coordinator"]);
+    const { config } = parseConfig(withMunicipality({ coordinator: "@teamleider:utrecht.nl" }));
+    expect(config.conversations.quiet_period_hours).toBe(8);
+    expect(config.conversations.max_open_per_staff).toBe(5);
+  });
+});
