@@ -1,0 +1,76 @@
+// Assignment with two Loket processes on one PostgreSQL database: each plans under the
+// department's advisory lock, so racing planners assign every conversation once, respect the
+// per-person maximum together, and leave one assignment timer per conversation.
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.ts";
+import type { Conversations } from "../../src/conversations/service.ts";
+import { createConversation } from "../../src/conversations/store.ts";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createMetrics } from "../../src/http/metrics.ts";
+import type { Homeserver } from "../../src/matrix/client.ts";
+import { ServiceDesk } from "../../src/queue/service.ts";
+import { enqueue, setDuty } from "../../src/queue/store.ts";
+import { Scheduler } from "../../src/scheduler/scheduler.ts";
+import { Municipalities } from "../../src/tenants/municipalities.ts";
+import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+
+const log = pino({ level: "silent" });
+const now = new Date("2026-11-30T09:00:00Z");
+const clock = { now: (): Date => now };
+const { config } = parseConfig({
+  appservice: { as_token: "a".repeat(32), hs_token: "h".repeat(32) },
+  conversations: { max_open_per_staff: 3 },
+  municipalities: [{ id: "test", name: "Gemeente Testdorp", bot_localpart: "gemeente_testdorp", departments: [{ id: "bz", name: "Burgerzaken" }] }],
+});
+const municipalities = new Municipalities(config);
+const m = municipalities.all[0];
+
+let pg: TestDatabase;
+const dbs: Database[] = [];
+
+beforeAll(async () => {
+  pg = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
+  for (let i = 0; i < 2; i++) dbs.push(await openDatabase({ url: pg.url, dataDir: "", poolSize: 4 }));
+  await migrate(dbs[0] as Database);
+});
+afterAll(async () => {
+  for (const db of dbs) await db.close();
+  await pg.drop();
+});
+
+/** A desk as one process has it; Matrix is not needed to plan and record assignments. */
+const desk = (db: Database): ServiceDesk => new ServiceDesk({
+  config, db, metrics: createMetrics(), log, clock, municipalities,
+  hs: undefined as unknown as Homeserver, conversations: undefined as unknown as Conversations,
+  scheduler: new Scheduler(db, clock, log),
+});
+
+describe("assignment across two processes", () => {
+  it("assigns each conversation once, earliest due first, within the maximum per person", async () => {
+    if (!m) throw new Error("no municipality");
+    const [a, b] = dbs as [Database, Database];
+    for (let i = 0; i < 10; i++) {
+      const conv = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: `@c${i}:loket.test`, roomId: null, dmRoomId: null, department: "bz", language: "nl" });
+      if (!conv) throw new Error("no conversation");
+      await enqueue(a, conv.id, now, new Date(now.getTime() + (10 - i) * 60_000), false);
+    }
+    for (const user of ["@jansen:loket.test", "@devries:loket.test"]) await setDuty(a, "test", "bz", user, true, now);
+
+    const [one, two] = [desk(a), desk(b)];
+    const made = (await Promise.all([one.assign(m, "bz"), two.assign(m, "bz"), one.assign(m, "bz"), two.assign(m, "bz")])).flat();
+
+    // 2 people x 3 each: the six with the earliest due times (the last six created), each once.
+    expect(made).toHaveLength(6);
+    expect(new Set(made.map((x) => x.conversation)).size).toBe(6);
+    const rows = await a.query<{ citizen: string; assigned: string }>("SELECT citizen, assigned FROM conversations ORDER BY due_at");
+    const assigned = rows.filter((r) => r.assigned !== "[]");
+    expect(assigned.map((r) => r.citizen)).toEqual(["@c9:loket.test", "@c8:loket.test", "@c7:loket.test", "@c6:loket.test", "@c5:loket.test", "@c4:loket.test"]);
+    const perPerson = new Map<string, number>();
+    for (const r of assigned) for (const u of JSON.parse(r.assigned) as string[]) perPerson.set(u, (perPerson.get(u) ?? 0) + 1);
+    expect(Object.fromEntries(perPerson)).toEqual({ "@jansen:loket.test": 3, "@devries:loket.test": 3 });
+    const timers = await a.query<{ n: number }>("SELECT count(*)::int AS n FROM timers WHERE kind = 'queue.assign'");
+    expect(timers[0]?.n).toBe(6);
+  });
+});
