@@ -46,9 +46,6 @@ interface RoomContext {
 const isEdit = (ev: MessageEvent): boolean =>
   (ev.raw.content as { "m.relates_to"?: { rel_type?: string } } | undefined)?.["m.relates_to"]?.rel_type === "m.replace";
 
-const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-/** A reply's HTML body: the text escaped, its lines kept. */
-const toHtml = (text: string): string => escapeHtml(text).replace(/\n/g, "<br>");
 
 export function conversationsCapability(d: ConversationCapabilityDeps): Capability {
   const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
@@ -100,8 +97,7 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
       const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
       const lang = conversation?.language ?? municipality.config.language;
       const bot = d.homeserver.intent(municipality.botUserId);
-      const reply = (text: string): Promise<void> =>
-        bot.sendMessage(ev.roomId, { msgtype: "m.notice", body: text, format: "org.matrix.custom.html", formatted_body: toHtml(text) }, `reply:${ev.eventId}`).then(() => undefined);
+      const reply = (text: string): Promise<void> => bot.sendNotice(ev.roomId, text, `reply:${ev.eventId}`).then(() => undefined);
       const decision = table.decide(parsed, role, ctx.place);
       const refusal: Record<string, TextKey> = { unknown: "unknown_command", staff_only: "staff_only", wrong_place: "wrong_room" };
       if (decision.kind === "run") {

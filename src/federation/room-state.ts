@@ -1,8 +1,8 @@
 // The state Loket gives an inter-government room, computed from config alone (pure).
 import type { FederationRoomConfig } from "../config/schema.ts";
+import { powerLevelsContent, STAFF_POWER } from "../rooms/plan.ts";
 
-export const LOKET_ROOM_EVENT = "nl.loket.room";
-export const STAFF_POWER = 50;
+export { LOKET_ROOM_EVENT } from "../rooms/plan.ts";
 
 /** The `nl.loket.room` content of an inter-government room. */
 export function intergovRoomContent(room: FederationRoomConfig): { kind: "intergov"; municipality: string; id: string } {
@@ -26,24 +26,8 @@ export function intergovPowerLevels(bot: string, staff: readonly string[], roomV
   const users: Record<string, number> = {};
   if (!creatorsAreUnlimited(roomVersion)) users[bot] = 100;
   for (const s of [...staff].sort()) if (s !== bot) users[s] = STAFF_POWER;
-  return {
-    users,
-    users_default: 0,
-    events_default: 0,
-    state_default: STAFF_POWER,
-    invite: STAFF_POWER,
-    kick: STAFF_POWER,
-    ban: STAFF_POWER,
-    redact: STAFF_POWER,
-    events: {
-      "m.room.server_acl": 100,
-      "m.room.power_levels": 100,
-      "m.room.history_visibility": 100,
-      "m.room.encryption": 100,
-      "m.room.tombstone": 100,
-      "m.room.join_rules": 100,
-      [LOKET_ROOM_EVENT]: 100,
-    },
-    notifications: { room: STAFF_POWER },
-  };
+  // The managed rooms' levels; the tombstone stays within reach of a bot at 100 (room versions
+  // before 12), and staff may notify the whole room.
+  const managed = powerLevelsContent(users) as { events: Record<string, number> };
+  return { ...managed, events: { ...managed.events, "m.room.tombstone": 100 }, notifications: { room: STAFF_POWER } };
 }

@@ -5,6 +5,7 @@
 // each room's calls keep their order and a room that waits for a retry holds only itself.
 // Messages are recorded in the database around the send (see sends.ts): exactly once as the
 // citizen sees it, across crashes and homeserver restarts.
+import { textToHtml } from "./html.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
@@ -108,9 +109,9 @@ export class BotIntent {
     await this.client.http.authedRequest(Method.Put, `/profile/${enc(this.userId)}/displayname`, undefined, { displayname: name });
   }
 
-  /** Sends an m.notice (automated text: other bots do not answer notices), exactly once per cause. */
+  /** Sends an m.notice (automated text: other bots do not answer notices) with a plain and an HTML body, exactly once per cause. */
   sendNotice(roomId: RoomId, body: string, cause: string): Promise<string> {
-    return this.send(roomId, "m.room.message", { msgtype: MsgType.Notice, body }, cause);
+    return this.send(roomId, "m.room.message", { msgtype: MsgType.Notice, body, format: "org.matrix.custom.html", formatted_body: textToHtml(body) }, cause);
   }
 
   /**

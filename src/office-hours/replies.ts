@@ -2,6 +2,7 @@
 // by when they get an answer; inside hours, their place in the queue and the same promise.
 // Plain text and HTML (for m.notice with formatted_body), in the conversation's language.
 import { t, type Language } from "../i18n/index.ts";
+import { escapeHtml } from "../matrix/html.ts";
 import { dateInWords } from "./words.ts";
 
 export interface PromiseFacts {
@@ -24,8 +25,6 @@ export interface NoticeText {
   html: string;
 }
 
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function promiseText(f: PromiseFacts, lang: Language): NoticeText {
   const vars = {

@@ -1,5 +1,6 @@
 // End to end against a real Synapse: a citizen opens a DM with the municipality's bot and is
 // greeted; the appservice API refuses what it must and stores each transaction once.
+import { textToHtml } from "../../src/matrix/html.ts";
 import { Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import { firstMessageText } from "../../src/conversations/texts.ts";
@@ -31,7 +32,10 @@ describe("a citizen opens a DM with the municipality", () => {
     if (!municipality) throw new Error("the stack has no municipality");
     const reference = /TEST-\d{4}-\d{6}/.exec(String(greeting.getContent().body))?.[0] ?? "no reference";
     const expected = firstMessageText(municipality, reference, "nl");
-    expect(greeting.getContent()).toEqual({ msgtype: "m.notice", body: expected, "nl.loket.txn": expect.stringMatching(/^loket\./) as unknown });
+    expect(greeting.getContent()).toEqual({
+      msgtype: "m.notice", body: expected, format: "org.matrix.custom.html", formatted_body: textToHtml(expected),
+      "nl.loket.txn": expect.stringMatching(/^loket\./) as unknown,
+    });
     expect(expected).toMatch(/^Welkom bij Gemeente Testdorp\./);
     // The bot carries the municipality's name.
     const member = citizen.client.getRoom(roomId)?.getMember(bot);
