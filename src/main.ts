@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "registration": {
       const { writeRegistration } = await import("./cli/registration.ts");
-      const out = values.output ?? "registration.yaml";
+      const out = values.output ?? "loket-registration.yaml";
       const generated = writeRegistration(configFile, out, { generateTokens: values["generate-tokens"] ?? false });
       for (const key of generated) console.log(`generated ${key} and wrote it to ${configFile}`);
       console.log(`wrote ${out}`);

@@ -19,7 +19,7 @@ export const COMMANDS: CommandHelp[] = [
   {
     name: "registration", usage: "loket registration [-c FILE] [-o FILE] [--generate-tokens]",
     summary: "write the Synapse appservice registration",
-    options: [CONFIG_OPTION, ["-o, --output FILE", "where to write it (default registration.yaml); mode 0600"],
+    options: [CONFIG_OPTION, ["-o, --output FILE", "where to write it (default loket-registration.yaml; the top-level registration.yaml is a tracked sample); mode 0600"],
       ["--generate-tokens", "fill in missing or placeholder as_token/hs_token in the config file (kept 0600, comments kept)"]],
   },
   {
