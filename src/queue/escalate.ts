@@ -4,6 +4,7 @@
 import type { Conversation } from "../conversations/store.ts";
 import { conversationById } from "../conversations/store.ts";
 import { t } from "../i18n/index.ts";
+import { isTransient } from "../matrix/failures.ts";
 import type { RoomId } from "../matrix/ids.ts";
 import type { Timer } from "../scheduler/timers.ts";
 import type { Municipality } from "../tenants/municipalities.ts";
@@ -29,7 +30,15 @@ export async function escalate(desk: ServiceDesk, timer: Timer): Promise<void> {
   const room = await desk.departmentRoom(m, conv.department);
   if (room) await bot.sendNotice(room, t(lang, "escalated_department", vars), cause);
   const coordinator = coordinatorOf(m, conv);
-  if (coordinator) await bot.sendNotice(await directRoom(desk, m, coordinator), t(lang, "escalated_coordinator", vars), `${cause}:coordinator`);
+  if (!coordinator) return;
+  try {
+    await bot.sendNotice(await directRoom(desk, m, coordinator), t(lang, "escalated_coordinator", vars), `${cause}:coordinator`);
+  } catch (err) {
+    // A coordinator who cannot be reached for good (unknown user, refused invite) must not hold
+    // the timer for ever; a passing failure runs the timer again after its lease.
+    if (isTransient(err)) throw err;
+    log.warn({ err: String(err), municipality: m.id, coordinator }, "could not tell the coordinator of a missed term");
+  }
 }
 
 function departmentName(m: Municipality, conv: Conversation): string {
