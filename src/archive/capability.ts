@@ -33,6 +33,7 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   let workers: Workers | undefined;
   const stopping = (): boolean => signal.aborted;
   const writer = new ArchiveWriter(db);
+  const hookUrls = config.archive.hooks.map((h) => h.url);
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
 
   async function archive(ev: RoomEvent): Promise<void> {
@@ -44,7 +45,7 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       context: ctx,
       receivedAt: new Date(),
       bot: bots.get(ctx.municipality) ?? municipalities.senderUserId,
-      hooks: config.archive.hooks.length,
+      hooks: hookUrls,
     });
     if (res.archived) {
       log.debug({ eventId: ev.eventId, roomId: ev.roomId, seq: res.seq, municipality: ctx.municipality }, "archived");

@@ -16,8 +16,8 @@ export interface CaptureInput {
   receivedAt: Date;
   /** The bot whose rights download the media. */
   bot: string;
-  /** Number of configured hooks: one outbox row per hook. */
-  hooks: number;
+  /** The configured hooks' URLs (their key): one outbox row per hook. */
+  hooks: readonly string[];
 }
 
 export type CaptureResult = { archived: true; seq: number; media: number } | { archived: false };
@@ -81,7 +81,7 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
        ORDER BY seq RETURNING id::text AS id, conversation`,
       [JSON.stringify(records)],
     );
-    const hooks = inputs[0]?.hooks ?? 0;
+    const hooks = inputs[0]?.hooks ?? [];
     await tx.query(
       `WITH head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
        conv AS (
@@ -99,9 +99,9 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
          INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
          SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
          ON CONFLICT DO NOTHING)
-       INSERT INTO archive_hook_outbox (hook, conversation, record_id)
-       SELECT h, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
-         CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
+       INSERT INTO archive_hook_outbox (hook_url, conversation, record_id)
+       SELECT h.url, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
+         CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS h(url, n) ORDER BY r.id, h.n`,
       [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(ids), hooks],
     );
     return results;

@@ -1,0 +1,9 @@
+-- Archive hook deliveries are keyed by the hook's URL, no longer by its position in
+-- archive.hooks (reordering or removing a hook re-routed pending deliveries). Rows written before
+-- this migration keep their position in `hook`, with hook_url NULL: at start Loket adopts them,
+-- mapping each position through archive.hooks as configured then (src/archive/hooks.ts), so
+-- upgrade first and reorder later. New rows leave `hook` NULL.
+ALTER TABLE archive_hook_outbox ADD COLUMN hook_url text;
+ALTER TABLE archive_hook_outbox ALTER COLUMN hook DROP NOT NULL;
+DROP INDEX archive_hook_outbox_pending;
+CREATE INDEX archive_hook_outbox_pending ON archive_hook_outbox (hook_url, conversation, id) WHERE delivered_at IS NULL;
