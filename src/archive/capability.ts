@@ -54,6 +54,27 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
     }
   }
 
+  async function archiveRetrying(ev: RoomEvent): Promise<void> {
+    if (!config.archive.enabled) return;
+    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      if (stopping()) throw new Interrupted();
+      try {
+        await archive(ev);
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === "string" && LASTING.test(code)) throw err;
+        if (stopping()) throw new Interrupted();
+        log.warn({ err: String(err), eventId: ev.eventId, delayMs: delay }, "could not archive an event; retrying");
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          throw new Interrupted();
+        }
+      }
+    }
+  }
+
   return {
     name: "archive",
     start() {
@@ -61,26 +82,9 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       workers = startWorkers(deps);
       return Promise.resolve();
     },
-    async onEvent(ev) {
-      if (!config.archive.enabled) return;
-      for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
-        if (stopping()) throw new Interrupted();
-        try {
-          await archive(ev);
-          return;
-        } catch (err) {
-          const code = (err as { code?: unknown }).code;
-          if (typeof code === "string" && LASTING.test(code)) throw err;
-          if (stopping()) throw new Interrupted();
-          log.warn({ err: String(err), eventId: ev.eventId, delayMs: delay }, "could not archive an event; retrying");
-          try {
-            await sleep(delay, undefined, { signal });
-          } catch {
-            throw new Interrupted();
-          }
-        }
-      }
-    },
+    onEvent: archiveRetrying,
+    // The ciphertext of an event whose room key has not arrived (see README, "Late room keys").
+    onUndecrypted: archiveRetrying,
     async stop() {
       await workers?.stop();
     },

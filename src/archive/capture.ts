@@ -36,8 +36,12 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
       [municipality, GENESIS_HASH],
     );
     if (!head) throw new Error("archive head could not be locked");
-    const known = await tx.query<{ event_id: string }>("SELECT event_id FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
+    // An event has at most two records: its ciphertext, while its room key had not arrived, and
+    // then its decrypted content (README, "Late room keys"). Ciphertext after either is a replay.
+    const known = await tx.query<{ event_id: string; plain: boolean }>(
+      "SELECT event_id, event_type <> 'm.room.encrypted' AS plain FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
     const seen = new Set(known.map((k) => k.event_id));
+    const plain = new Set(known.filter((k) => k.plain).map((k) => k.event_id));
     let seq = Number(head.seq);
     let prev = head.hash;
     const records: Record<string, unknown>[] = [];
@@ -46,8 +50,10 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
     const results: CaptureResult[] = [];
     for (const input of inputs) {
       const { event, context } = input;
-      if (seen.has(event.event_id)) { results.push({ archived: false }); continue; }
+      const cipher = event.type === "m.room.encrypted";
+      if ((cipher ? seen : plain).has(event.event_id)) { results.push({ archived: false }); continue; }
       seen.add(event.event_id);
+      if (!cipher) plain.add(event.event_id);
       const ciphertext = input.ciphertext ?? null;
       const f: ChainFields = {
         municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: event.room_id,

@@ -28,8 +28,8 @@ export async function startHookReceiver(secret: string): Promise<HookReceiver> {
       if (req.headers["x-loket-signature"] !== expected) { r.badSignatures++; res.writeHead(401).end(); return; }
       const body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
       r.accepted.push(String(body.event_id));
-      // Deduplicate by event id, as the README tells receivers to.
-      if (!r.deliveries.some((d) => d.eventId === body.event_id)) {
+      // Deduplicate by hash, as the README tells receivers to.
+      if (!r.deliveries.some((d) => d.body.hash === body.hash)) {
         r.deliveries.push({ eventId: String(body.event_id), conversation: String(body.conversation), seq: Number(body.seq), body });
       }
       res.writeHead(204).end();
