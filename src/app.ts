@@ -134,9 +134,11 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     let crypto: CryptoEngine | undefined;
     const inbox = new Inbox(database, async (received) => {
       if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
-      const raw = crypto ? await crypto.inbound(received, log) : received;
-      if (!raw) return [];
-      const failures = await route(capabilities, decodeEvent(raw), retry);
+      const decrypted = crypto ? await crypto.inbound(received, log) : received;
+      // Not decryptable now (its room key has not arrived, or never will): only the archive
+      // keeps it, as ciphertext; a late key brings the decrypted event through every hook.
+      const raw = decrypted ?? received;
+      const failures = await route(capabilities, decodeEvent(raw), retry, decrypted ? "event" : "undecrypted");
       for (const f of failures) {
         metrics.handlerFailures.inc({ capability: f.capability });
         log.error({ err: f.error, capability: f.capability, eventId: raw.event_id, roomId: raw.room_id }, "event handler failed");

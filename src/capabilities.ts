@@ -1,5 +1,6 @@
 // The one index of capabilities, in the order their hooks run.
 import { archiveCapability } from "./archive/capability.ts";
+import { archiveCommands } from "./archive/commands.ts";
 import { cachedContext, chainContexts, directRoomContext } from "./archive/context.ts";
 import { conversationContext, managedRoomContext } from "./conversations/archive-context.ts";
 import type { Config } from "./config/schema.ts";
@@ -46,7 +47,10 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
     roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
     greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
-    conversationsCapability({ ...deps, conversations, queue: desk, extraCommands: queueCommands(desk), log: log.child({ capability: "conversations" }) }),
+    conversationsCapability({
+      ...deps, conversations, queue: desk, log: log.child({ capability: "conversations" }),
+      extraCommands: [...queueCommands(desk), ...archiveCommands({ config, db: database })],
+    }),
     archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
     federationCapability({ ...deps, log: log.child({ capability: "federation" }) }),
   ];

@@ -33,6 +33,7 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   let workers: Workers | undefined;
   const stopping = (): boolean => signal.aborted;
   const writer = new ArchiveWriter(db);
+  const hookUrls = config.archive.hooks.map((h) => h.url);
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
 
   async function archive(ev: RoomEvent): Promise<void> {
@@ -44,12 +45,33 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       context: ctx,
       receivedAt: new Date(),
       bot: bots.get(ctx.municipality) ?? municipalities.senderUserId,
-      hooks: config.archive.hooks.length,
+      hooks: hookUrls,
     });
     if (res.archived) {
       log.debug({ eventId: ev.eventId, roomId: ev.roomId, seq: res.seq, municipality: ctx.municipality }, "archived");
       if (res.media > 0) workers?.wakeMedia();
       if (config.archive.hooks.length > 0) workers?.wakeHooks();
+    }
+  }
+
+  async function archiveRetrying(ev: RoomEvent): Promise<void> {
+    if (!config.archive.enabled) return;
+    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      if (stopping()) throw new Interrupted();
+      try {
+        await archive(ev);
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === "string" && LASTING.test(code)) throw err;
+        if (stopping()) throw new Interrupted();
+        log.warn({ err: String(err), eventId: ev.eventId, delayMs: delay }, "could not archive an event; retrying");
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          throw new Interrupted();
+        }
+      }
     }
   }
 
@@ -60,26 +82,9 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       workers = startWorkers(deps);
       return Promise.resolve();
     },
-    async onEvent(ev) {
-      if (!config.archive.enabled) return;
-      for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
-        if (stopping()) throw new Interrupted();
-        try {
-          await archive(ev);
-          return;
-        } catch (err) {
-          const code = (err as { code?: unknown }).code;
-          if (typeof code === "string" && LASTING.test(code)) throw err;
-          if (stopping()) throw new Interrupted();
-          log.warn({ err: String(err), eventId: ev.eventId, delayMs: delay }, "could not archive an event; retrying");
-          try {
-            await sleep(delay, undefined, { signal });
-          } catch {
-            throw new Interrupted();
-          }
-        }
-      }
-    },
+    onEvent: archiveRetrying,
+    // The ciphertext of an event whose room key has not arrived (see README, "Late room keys").
+    onUndecrypted: archiveRetrying,
     async stop() {
       await workers?.stop();
     },

@@ -16,8 +16,8 @@ export interface CaptureInput {
   receivedAt: Date;
   /** The bot whose rights download the media. */
   bot: string;
-  /** Number of configured hooks: one outbox row per hook. */
-  hooks: number;
+  /** The configured hooks' URLs (their key): one outbox row per hook. */
+  hooks: readonly string[];
 }
 
 export type CaptureResult = { archived: true; seq: number; media: number } | { archived: false };
@@ -36,8 +36,12 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
       [municipality, GENESIS_HASH],
     );
     if (!head) throw new Error("archive head could not be locked");
-    const known = await tx.query<{ event_id: string }>("SELECT event_id FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
+    // An event has at most two records: its ciphertext, while its room key had not arrived, and
+    // then its decrypted content (README, "Late room keys"). Ciphertext after either is a replay.
+    const known = await tx.query<{ event_id: string; plain: boolean }>(
+      "SELECT event_id, event_type <> 'm.room.encrypted' AS plain FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
     const seen = new Set(known.map((k) => k.event_id));
+    const plain = new Set(known.filter((k) => k.plain).map((k) => k.event_id));
     let seq = Number(head.seq);
     let prev = head.hash;
     const records: Record<string, unknown>[] = [];
@@ -46,8 +50,10 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
     const results: CaptureResult[] = [];
     for (const input of inputs) {
       const { event, context } = input;
-      if (seen.has(event.event_id)) { results.push({ archived: false }); continue; }
+      const cipher = event.type === "m.room.encrypted";
+      if ((cipher ? seen : plain).has(event.event_id)) { results.push({ archived: false }); continue; }
       seen.add(event.event_id);
+      if (!cipher) plain.add(event.event_id);
       const ciphertext = input.ciphertext ?? null;
       const f: ChainFields = {
         municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: event.room_id,
@@ -81,7 +87,7 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
        ORDER BY seq RETURNING id::text AS id, conversation`,
       [JSON.stringify(records)],
     );
-    const hooks = inputs[0]?.hooks ?? 0;
+    const hooks = inputs[0]?.hooks ?? [];
     await tx.query(
       `WITH head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
        conv AS (
@@ -99,9 +105,9 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
          INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
          SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
          ON CONFLICT DO NOTHING)
-       INSERT INTO archive_hook_outbox (hook, conversation, record_id)
-       SELECT h, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
-         CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
+       INSERT INTO archive_hook_outbox (hook_url, conversation, record_id)
+       SELECT h.url, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
+         CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS h(url, n) ORDER BY r.id, h.n`,
       [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(ids), hooks],
     );
     return results;

@@ -43,8 +43,13 @@ export const archiveSchema = z.object({
   }).describe("Archive categories: retention term and valuation; map your Selectielijst results onto them."),
   default_category: z.string().default("algemene-vragen")
     .describe("Category of conversations without one of their own and without a department default."),
-  hooks: z.array(hook).default([])
-    .describe("Document or case systems every archived record is POSTed to (JSON, signed, at least once, in order per conversation)."),
+  hooks: z.array(hook).default([]).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, h] of list.entries()) {
+      if (seen.has(h.url)) ctx.addIssue({ code: "custom", path: [i, "url"], message: `duplicate hook url '${h.url}' (a hook is known by its URL)` });
+      seen.add(h.url);
+    }
+  }).describe("Document or case systems every archived record is POSTed to (JSON, signed, at least once, in order per conversation)."),
 }).superRefine((a, ctx) => {
   if (!a.categories.some((c) => c.id === a.default_category)) {
     ctx.addIssue({ code: "custom", path: ["default_category"], message: `unknown archive category '${a.default_category}'` });

@@ -49,7 +49,7 @@ interface MediaRow { event_id: string; sha256: string; mime: string | null; encr
 /** Copies (and, for encrypted attachments, decrypts: AES-256-CTR, as Matrix specifies) the conversation's media. */
 async function exportMedia(db: Queryable, blobDir: string, conversation: string, dir: string): Promise<Map<string, { name: string; mime: string }>> {
   const rows = await db.query<MediaRow>(
-    `SELECT m.event_id, m.sha256, m.mime, m.encrypted, r.content FROM archive_media m JOIN archive_records r ON r.event_id = m.event_id
+    `SELECT m.event_id, m.sha256, m.mime, m.encrypted, r.content FROM archive_media m JOIN archive_records r ON r.event_id = m.event_id AND r.event_type <> 'm.room.encrypted'
      WHERE r.conversation = $1 AND m.status = 'stored' ORDER BY r.seq`, [conversation]);
   const files = new Map<string, { name: string; mime: string }>();
   for (const m of rows) {

@@ -1,7 +1,10 @@
 // The media download queue: archive_media rows with status 'pending', downloaded through the
-// homeserver's authenticated media API as the municipality's bot, stored by SHA-256. A failed
-// download is tried again with back-off (5 s doubling up to archive.media_retry_max_seconds),
-// for as long as it takes: never given up, never forgotten.
+// homeserver's authenticated media API as the municipality's bot, stored by SHA-256. Downloads go
+// through the outgoing gate (src/matrix/gate.ts) like every call to the homeserver: its
+// concurrency limit, its circuit breaker, and its per-request timeout, which covers reading the
+// body too (a server that stalls mid-file is cut off). A failed download is tried again with
+// back-off (5 s doubling up to archive.media_retry_max_seconds), for as long as it takes: never
+// given up, never forgotten.
 import { Readable } from "node:stream";
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
@@ -10,6 +13,8 @@ import { parseMxc } from "./media-refs.ts";
 
 export interface MediaOptions {
   homeserverUrl: string;
+  /** The gate's fetch (Homeserver.fetch). */
+  fetch: (input: URL, init: RequestInit) => Promise<Response>;
   asToken: string;
   blobDir: string;
   maxDelaySeconds: number;
@@ -17,7 +22,7 @@ export interface MediaOptions {
   signal: AbortSignal;
 }
 
-interface PendingMedia {
+export interface PendingMedia {
   event_id: string;
   url: string;
   bot: string;
@@ -60,16 +65,14 @@ export async function downloadPending(db: Database, opts: MediaOptions, batch = 
   }
 }
 
-async function download(row: PendingMedia, opts: MediaOptions): Promise<{ sha256: string; size: number; mime: string | null }> {
+/** Downloads one file into the blob store; throws when it could not be fetched whole. */
+export async function download(row: PendingMedia, opts: Pick<MediaOptions, "homeserverUrl" | "fetch" | "asToken" | "blobDir" | "signal">): Promise<{ sha256: string; size: number; mime: string | null }> {
   const mxc = parseMxc(row.url);
   if (!mxc) throw new Error("malformed mxc url");
   const url = new URL(`/_matrix/client/v1/media/download/${encodeURIComponent(mxc.server)}/${encodeURIComponent(mxc.mediaId)}`, opts.homeserverUrl);
   url.searchParams.set("user_id", row.bot);
   url.searchParams.set("allow_redirect", "true");
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${opts.asToken}` },
-    signal: AbortSignal.any([opts.signal, AbortSignal.timeout(10 * 60_000)]),
-  });
+  const res = await opts.fetch(url, { headers: { authorization: `Bearer ${opts.asToken}` }, signal: opts.signal });
   if (!res.ok || !res.body) {
     await res.body?.cancel();
     throw new Error(`homeserver answered ${res.status}`);

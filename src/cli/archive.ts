@@ -6,15 +6,17 @@ import { approveDestruction, listChecksum } from "../archive/destroy.ts";
 import { buildDestructionList, readDestructionList } from "../archive/destruction-list.ts";
 import { exportConversation, selectConversations } from "../archive/export.ts";
 import { placeHold, releaseHold } from "../archive/holds.ts";
-import { verifyChain } from "../archive/verify.ts";
+import { verifyChain, type Witness } from "../archive/verify.ts";
+import { readWitnessed } from "../archive/witness.ts";
 import { defaultConfigPath, loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { databaseOptions, openDatabase, type Database } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
+import { Municipalities } from "../tenants/municipalities.ts";
 import { UsageError } from "./errors.ts";
 
 export const ARCHIVE_USAGE = `Usage:
-  loket archive verify -c FILE [--municipality ID]
+  loket archive verify -c FILE [--municipality ID] [--offline]
   loket archive destroy -c FILE --municipality ID --due-before DATE [--out DIR]
   loket archive destroy -c FILE --approve LIST --by NAME
   loket archive hold -c FILE --municipality ID (--conversation REF | --citizen @user:server) --reason TEXT --by NAME
@@ -28,6 +30,7 @@ const OPTIONS = {
   config: { type: "string", short: "c" }, municipality: { type: "string" }, "due-before": { type: "string" }, out: { type: "string" },
   approve: { type: "string" }, by: { type: "string" }, conversation: { type: "string" }, citizen: { type: "string" },
   reason: { type: "string" }, hold: { type: "string" }, from: { type: "string" }, to: { type: "string" },
+  offline: { type: "boolean" },
 } as const;
 
 export type ArchiveArgs = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -60,6 +63,24 @@ function municipalityOf(config: Config, id: string): string {
   return id;
 }
 
+/**
+ * The checkpoints posted to the municipality's checkpoint room, read from the homeserver; none
+ * when no room is configured, or when the homeserver cannot be reached (said on stderr: the
+ * chain is then compared with the database's checkpoints only).
+ */
+async function witnessOf(config: Config, id: string): Promise<Witness | undefined> {
+  const m = new Municipalities(config).all.find((x) => x.id === id);
+  const roomId = m?.config.archive_checkpoint_room ?? "";
+  if (!m || roomId === "") return undefined;
+  try {
+    const checkpoints = await readWitnessed({ homeserverUrl: config.homeserver.url, asToken: config.appservice.as_token, roomId, bot: m.botUserId, municipality: id });
+    return { roomId, checkpoints };
+  } catch (err) {
+    console.error(`${id}: the witnessed checkpoints in ${roomId} could not be read (${String(err)}); compared with the database's checkpoints only`);
+    return undefined;
+  }
+}
+
 export async function runArchive(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   const file = v.config ?? defaultConfigPath();
@@ -69,8 +90,10 @@ export async function runArchive(argv: string[]): Promise<number> {
         const ids = v.municipality === undefined ? config.municipalities.map((m) => m.id) : [municipalityOf(config, v.municipality)];
         let broken = false;
         for (const id of ids) {
-          const r = await verifyChain(db, id);
+          const witness = v.offline === true ? undefined : await witnessOf(config, id);
+          const r = await verifyChain(db, id, witness);
           console.log(`${id}: ${r.count} records, head ${r.head}, ${r.checkpoints} checkpoints, ${r.destroyed} destroyed (tombstones)`);
+          if (witness && r.broken === undefined) console.log(`${id}: ${r.witnessed ?? 0} witnessed checkpoints in ${witness.roomId} match`);
           if (r.broken !== undefined) { console.log(`TAMPERED: ${r.broken}`); broken = true; }
         }
         const a = await verifyAudit(db);

@@ -285,6 +285,9 @@ export class Homeserver {
     return intent;
   }
 
+  /** A fetch through the gate, for calls the SDK does not make (archive media downloads). */
+  readonly fetch = (input: URL, init: RequestInit): Promise<Response> => this.opts.gate.fetch(input, init);
+
   /** Cuts short every request under way or waiting, so that a stop never waits for the homeserver. */
   abortAll(): void {
     this.opts.gate.stop();

@@ -10,12 +10,14 @@ export interface HookReceiver {
   deliveries: Delivery[];
   badSignatures: number;
   refused: number;
+  /** The event id of every delivery accepted, duplicates included. */
+  accepted: string[];
   down: boolean;
   close(): Promise<void>;
 }
 
 export async function startHookReceiver(secret: string): Promise<HookReceiver> {
-  const r: HookReceiver = { url: "", deliveries: [], badSignatures: 0, refused: 0, down: true, close: () => Promise.resolve() };
+  const r: HookReceiver = { url: "", deliveries: [], badSignatures: 0, refused: 0, accepted: [], down: true, close: () => Promise.resolve() };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -25,8 +27,9 @@ export async function startHookReceiver(secret: string): Promise<HookReceiver> {
       const expected = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
       if (req.headers["x-loket-signature"] !== expected) { r.badSignatures++; res.writeHead(401).end(); return; }
       const body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
-      // Deduplicate by event id, as the README tells receivers to.
-      if (!r.deliveries.some((d) => d.eventId === body.event_id)) {
+      r.accepted.push(String(body.event_id));
+      // Deduplicate by hash, as the README tells receivers to.
+      if (!r.deliveries.some((d) => d.body.hash === body.hash)) {
         r.deliveries.push({ eventId: String(body.event_id), conversation: String(body.conversation), seq: Number(body.seq), body });
       }
       res.writeHead(204).end();

@@ -1,5 +1,7 @@
 // A TCP proxy on loopback that a test can cut and restore: the database becomes unreachable
-// for Loket exactly as a network failure or a stopped server would make it.
+// for Loket exactly as a network failure or a stopped server would make it. A trap holds back
+// the first client chunk that contains a given text (a SQL statement), so that a test can cut
+// the connection, or kill the client, at exactly that point of a conversation with the server.
 import { createServer, connect, type Server, type Socket } from "node:net";
 
 export interface TcpProxy {
@@ -8,13 +10,21 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
+  /**
+   * Resolves when a client has sent `text` for the `nth` time (counted from now). That chunk is
+   * held back, and its connection frozen (nothing more is forwarded either way) until cut().
+   */
+  trap(text: string, nth?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+interface Trap { text: string; left: number; fire(): void }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let armed: Trap | undefined;
 
   const listen = async (): Promise<void> => {
     const s = createServer((client) => {
@@ -24,7 +34,21 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         sock.on("close", () => sockets.delete(sock));
         sock.on("error", () => { client.destroy(); upstream.destroy(); });
       }
-      client.pipe(upstream).pipe(client);
+      let frozen = false;
+      client.on("data", (chunk: Buffer) => {
+        if (frozen) return;
+        const t = armed;
+        if (t && chunk.includes(t.text) && --t.left === 0) {
+          armed = undefined;
+          frozen = true;
+          client.pause();
+          upstream.pause();
+          t.fire();
+          return;
+        }
+        upstream.write(chunk);
+      });
+      upstream.on("data", (chunk: Buffer) => { if (!frozen) client.write(chunk); });
     });
     await new Promise<void>((resolve, reject) => {
       s.once("error", reject);
@@ -42,5 +66,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   };
 
   await listen();
-  return { port, cut: stop, restore: listen, close: stop };
+  return {
+    port,
+    cut: stop,
+    restore: listen,
+    trap: (text, nth = 1) => new Promise<void>((resolve) => { armed = { text, left: nth, fire: resolve }; }),
+    close: stop,
+  };
 }
