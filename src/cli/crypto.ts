@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { defaultConfigPath, loadConfigFile } from "../config/load.ts";
-import { inspectStores, type StoredBotStatus, type StoredCryptoStatus } from "../crypto/inspect.ts";
+import { inspectStores, type StoredBotStatus, type StoredCryptoStatus } from "../crypto/index.ts";
 import { databaseOptions, openDatabase, type Database } from "../db/database.ts";
 import { Municipalities } from "../tenants/municipalities.ts";
 import { CliError, UsageError } from "./errors.ts";

@@ -1,8 +1,8 @@
 // `loket crypto status` as an operator runs it, beside a running Loket on PostgreSQL: the bot's
 // device id, identity keys and cross-signing master key are the ones the homeserver publishes for
 // the running device, and the event waiting for its room key is counted. It takes nothing over:
-// Loket keeps its store lock and goes on encrypting. Plus the clear errors (crypto disabled, no
-// store yet, a store key that does not open the store).
+// Loket keeps its store lock. Plus the clear errors (crypto disabled, no store yet, a store key
+// that does not open the store), and the loket_crypto_* metrics of the same traffic.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -11,14 +11,14 @@ import { EncryptionSettings, initAsync, RoomId, UserId } from "@matrix-org/matri
 import { Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { asBot } from "../harness/crypto-client.ts";
+import { asBot, newCryptoUser, waitForDecrypted } from "../harness/crypto-client.ts";
 import { waitForEvent } from "../harness/client.ts";
 import { OlmPeer } from "../harness/olm-peer.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
 import { createTestDatabase } from "../harness/postgres.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
 import { useStack } from "../harness/use-stack.ts";
-import { eventually } from "../harness/wait.ts";
+import { eventually, metricValue } from "../harness/wait.ts";
 
 const fixture = useStack(() => ({ crypto: { enabled: true, store_key: randomBytes(24).toString("hex") } }));
 const bot = `@gemeente_testdorp:${SERVER_NAME}`;
@@ -42,7 +42,8 @@ interface KeysQuery {
 
 describe("loket crypto status", { timeout: 120_000 }, () => {
   it("shows the running device, its keys and cross-signing, and the events waiting for keys, while Loket runs", async () => {
-    const { stack, citizen } = fixture;
+    const { stack } = fixture;
+    const citizen = await newCryptoUser(stack.synapse, "status");
     const { config } = stack;
     const asToken = config.appservice.as_token;
     // What the homeserver publishes for the bot's running device, once crypto is up.
@@ -59,19 +60,39 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
       is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat,
       initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
     });
-    await waitForEvent(citizen.client, roomId, (e) => e.getType() === "m.room.member" && e.getStateKey() === bot && e.getContent().membership === "join");
+    // The greeting (encrypted), and an encrypted command with its encrypted answer (decrypted).
+    const fromBot = (except?: string) => waitForEvent(citizen.client, roomId, (e) => e.getSender() === bot && e.getWireType() === "m.room.encrypted" && e.getId() !== except);
+    const greeting = await fromBot();
+    await citizen.client.sendTextMessage(roomId, "!help");
+    const answer = await fromBot(greeting.getId());
+    expect((await waitForDecrypted(citizen.client, roomId, answer.getId() ?? "")).getContent().body).toMatch(/^Wat u hier kunt doen:/);
     await initAsync();
     const peer = await OlmPeer.create(citizen.userId, "PEERDEVICE");
     await peer.machine.shareRoomKey(new RoomId(roomId), [new UserId(citizen.userId)], new EncryptionSettings());
     const sealed = await peer.encrypt(roomId, "nobody gave the bot this key");
     // Sent as it is (the citizen's client has no crypto of its own to encrypt with).
     const url = `${stack.synapse.baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.encrypted/waiting-1`;
-    const sent = await fetch(url, { method: "PUT", headers: { authorization: `Bearer ${citizen.client.getAccessToken() ?? ""}` }, body: JSON.stringify(sealed.content) });
-    expect(sent.status).toBe(200);
+    const put = (txn: string, content: unknown) => fetch(url.replace("waiting-1", txn), { method: "PUT", headers: { authorization: `Bearer ${citizen.client.getAccessToken() ?? ""}` }, body: JSON.stringify(content) });
+    expect((await put("waiting-1", sealed.content)).status).toBe(200);
+    // And one that no key will ever open: a Megolm message that is not one.
+    expect((await put("broken-1", { ...(sealed.content as Record<string, unknown>), ciphertext: "bm90IGEgbWVnb2xtIG1lc3NhZ2U" })).status).toBe(200);
     await eventually(async () => {
       const rows = await stack.loket.database.query<{ n: number }>("SELECT count(*)::int AS n FROM crypto_waiting_events WHERE room_id = $1", [roomId]);
       return rows[0]?.n === 1 ? true : undefined;
     }, "the event waiting for its key");
+
+    const metrics = async (): Promise<string> => (await fetch(`${stack.loket.url}/metrics`)).text();
+    const text = await eventually(async () => {
+      const t = await metrics();
+      return metricValue(t, 'loket_crypto_decryptions_total{outcome="failed"}') === 1 ? t : undefined;
+    }, "the broken event counted as a failed decryption");
+    expect(metricValue(text, 'loket_crypto_decryptions_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'loket_crypto_decryptions_total{outcome="waiting"}')).toBe(1);
+    expect(metricValue(text, "loket_crypto_waiting_events")).toBe(1);
+    expect(metricValue(text, 'loket_crypto_encryptions_total{outcome="ok"}')).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, 'loket_crypto_encryptions_total{outcome="failed"}')).toBe(0);
+    expect(metricValue(text, `loket_crypto_one_time_keys{bot="${bot}"}`)).toBeGreaterThan(0);
+    expect(metricValue(text, "loket_crypto_store_persist_seconds_count")).toBeGreaterThan(0);
 
     const file = writeConfig("crypto-config.yaml");
     const res = cryptoStatus(file, "--json");
@@ -89,17 +110,18 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
     });
     expect((report.bots[0]?.store as { records: number }).records).toBeGreaterThan(0);
 
-    const text = cryptoStatus(file);
-    expect(text.status).toBe(0);
-    expect(text.stdout).toContain(`${bot}\n  device          ${deviceId}\n`);
-    expect(text.stdout).toContain("cross-signing   master yes, self-signing yes, user-signing yes");
-    expect(text.stdout).toContain("events waiting for their room keys: 1");
+    const plain = cryptoStatus(file);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toContain(`${bot}\n  device          ${deviceId}\n`);
+    expect(plain.stdout).toContain("cross-signing   master yes, self-signing yes, user-signing yes");
+    expect(plain.stdout).toContain("events waiting for their room keys: 1");
 
     // Loket still holds its store lock (a second writer is refused) and its device is unchanged.
     const locks = await stack.loket.database.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.application_name = 'loket-crypto-lock'",
     );
     expect(locks[0]?.n).toBe(1);
+    citizen.client.stopClient();
   });
 
   it("says clearly when crypto is disabled, when there is no store yet, and when the store key is wrong", async () => {
