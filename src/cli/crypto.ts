@@ -11,12 +11,7 @@ import { inspectStores, type StoredBotStatus, type StoredCryptoStatus } from "..
 import { databaseOptions, openDatabase, type Database } from "../db/database.ts";
 import { Municipalities } from "../tenants/municipalities.ts";
 import { CliError, UsageError } from "./errors.ts";
-
-export const CRYPTO_USAGE = `Usage: loket crypto status -c FILE [--json]
-
-  Each bot's device, identity keys, cross-signing state, room keys and store, and the number of
-  events waiting for their room keys, as last persisted. Read-only: safe while Loket runs.
-  --json   print one JSON object: {bots: [...], waiting_events}`;
+import { commandHelp } from "./help.ts";
 
 /** The JSON contract of `loket crypto status --json`. */
 export function statusJson(s: StoredCryptoStatus): object {
@@ -104,11 +99,13 @@ export async function runCrypto(argv: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    console.log(CRYPTO_USAGE);
-    return values.help ? 0 : 1;
+  if (values.help && positionals.length <= 1 && (positionals[0] ?? "status") === "status") {
+    console.log(commandHelp("crypto status"));
+    return 0;
   }
-  if (positionals[0] !== "status" || positionals.length > 1) throw new UsageError(`unknown crypto subcommand '${positionals.join(" ")}'`);
+  if (positionals[0] !== "status" || positionals.length > 1) {
+    throw new UsageError(positionals.length === 0 ? "loket crypto needs a subcommand: status" : `unknown crypto subcommand '${positionals.join(" ")}'`);
+  }
   const { config, warnings } = loadConfigFile(values.config ?? defaultConfigPath());
   for (const w of warnings) console.warn(`warning: ${w}`);
   return status(config, values.json ?? false);
