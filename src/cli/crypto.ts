@@ -1,9 +1,10 @@
 // `loket crypto status -c FILE [--json]`: each bot's device, identity keys, cross-signing state,
 // room keys and store, and the number of events waiting for their room keys. Reads the database
 // only (inspect.ts): it never takes a store over, so it runs beside a running Loket (on
-// PostgreSQL; the embedded store takes one process at a time). Exit 0 ok; 1 bad input or config
-// (crypto disabled, a store key that does not open the stores); 2 runtime failure (database
-// unreachable, no crypto store yet).
+// PostgreSQL; the embedded store takes one process at a time, so there it refuses while Loket
+// answers on its port). Exit 0 ok; 1 bad input or config (crypto disabled, a store key that does
+// not open the stores); 2 runtime failure (database unreachable, no crypto store yet, Loket
+// running on the embedded store).
 import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { defaultConfigPath, loadConfigFile } from "../config/load.ts";
@@ -63,12 +64,31 @@ async function hasCryptoTables(db: Database): Promise<boolean> {
   return rows[0]?.t !== null && rows[0]?.t !== undefined;
 }
 
+/**
+ * True when a Loket answers /live on the config's port. Two processes must never open one PGlite
+ * folder (opening one writes to it), so on the embedded store the command refuses while it runs.
+ */
+async function loketAnswers(config: Config): Promise<boolean> {
+  const host = ["0.0.0.0", "::", ""].includes(config.appservice.bind_address) ? "127.0.0.1" : config.appservice.bind_address;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.appservice.port}/live`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function status(config: Config, json: boolean): Promise<number> {
   const storeKey = config.crypto.store_key;
   if (!config.crypto.enabled || storeKey === undefined) {
     throw new CliError("end-to-end encryption is disabled in this config (crypto.enabled: false): the bots have no devices to show", 1);
   }
   const bots = new Municipalities(config).all.map((m) => m.botUserId as string);
+  if (config.database.url === "" && await loketAnswers(config)) {
+    throw new CliError(`Loket is running on the embedded store (${config.database.data_dir}), which one process at a time may open: stop it first, or run Loket on PostgreSQL (database.url), where this command works beside it`, 2);
+  }
   const db = await openDatabase(databaseOptions(config, 1));
   try {
     const none = new CliError("no crypto store yet: 'loket start' with crypto.enabled creates each bot's device and store", 2);

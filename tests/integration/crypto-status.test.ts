@@ -1,11 +1,11 @@
 // `loket crypto status` as an operator runs it, beside a running Loket on PostgreSQL: the bot's
 // device id, identity keys and cross-signing master key are the ones the homeserver publishes for
 // the running device, and the event waiting for its room key is counted. It takes nothing over:
-// Loket keeps its store lock. Plus the clear errors (crypto disabled, no store yet, a store key
+// Loket keeps its store lock. The same with Loket stopped. Plus the clear errors (crypto disabled, no store yet, a store key
 // that does not open the store), and the loket_crypto_* metrics of the same traffic.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EncryptionSettings, initAsync, RoomId, UserId } from "@matrix-org/matrix-sdk-crypto-wasm";
 import { Preset } from "matrix-js-sdk";
@@ -31,8 +31,18 @@ function writeConfig(name: string, change: (c: Record<string, unknown>) => void 
   return file;
 }
 
-const cryptoStatus = (file: string, ...args: string[]) =>
-  spawnSync(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "crypto", "status", "-c", file, ...args], { encoding: "utf8", env: { ...process.env, LOKET_CONFIG: undefined } });
+/** Runs the command as an operator would, while this process keeps serving Loket. */
+function cryptoStatus(file: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "bin/loket.js"), "crypto", "status", "-c", file, ...args], { env: { ...process.env, LOKET_CONFIG: undefined } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (status) => { resolve({ status, stdout, stderr }); });
+  });
+}
 
 interface KeysQuery {
   device_keys: Record<string, Record<string, { keys: Record<string, string> }>>;
@@ -95,7 +105,7 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
     expect(metricValue(text, "loket_crypto_store_persist_seconds_count")).toBeGreaterThan(0);
 
     const file = writeConfig("crypto-config.yaml");
-    const res = cryptoStatus(file, "--json");
+    const res = await cryptoStatus(file, "--json");
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     const report = JSON.parse(res.stdout) as { bots: Record<string, unknown>[]; waiting_events: number };
@@ -110,7 +120,7 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
     });
     expect((report.bots[0]?.store as { records: number }).records).toBeGreaterThan(0);
 
-    const plain = cryptoStatus(file);
+    const plain = await cryptoStatus(file);
     expect(plain.status).toBe(0);
     expect(plain.stdout).toContain(`${bot}\n  device          ${deviceId}\n`);
     expect(plain.stdout).toContain("cross-signing   master yes, self-signing yes, user-signing yes");
@@ -122,23 +132,42 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
     );
     expect(locks[0]?.n).toBe(1);
     citizen.client.stopClient();
+
+    // With Loket stopped: the same, from the store as Loket left it.
+    await stack.stopLoket();
+    try {
+      const stopped = await cryptoStatus(file, "--json");
+      expect(stopped.status).toBe(0);
+      const after = JSON.parse(stopped.stdout) as typeof report;
+      expect(after.waiting_events).toBe(1);
+      expect(after.bots[0]).toMatchObject({ device_id: deviceId, identity_keys: report.bots[0]?.identity_keys, cross_signing: report.bots[0]?.cross_signing });
+    } finally {
+      await stack.restartLoket();
+    }
   });
 
-  it("says clearly when crypto is disabled, when there is no store yet, and when the store key is wrong", async () => {
-    const disabled = cryptoStatus(writeConfig("disabled.yaml", (c) => { c.crypto = { enabled: false }; }));
+  it("says clearly when crypto is disabled, when there is no store yet, when Loket holds the embedded store, and when the store key is wrong", async () => {
+    const disabled = await cryptoStatus(writeConfig("disabled.yaml", (c) => { c.crypto = { enabled: false }; }));
     expect(disabled.status).toBe(1);
     expect(disabled.stderr).toContain("end-to-end encryption is disabled in this config (crypto.enabled: false)");
 
     const empty = await createTestDatabase(process.env.DATABASE_URL ?? "");
     try {
-      const fresh = cryptoStatus(writeConfig("fresh.yaml", (c) => { (c.database as Record<string, unknown>).url = empty.url; }));
+      const fresh = await cryptoStatus(writeConfig("fresh.yaml", (c) => { (c.database as Record<string, unknown>).url = empty.url; }));
       expect(fresh.status).toBe(2);
       expect(fresh.stderr).toContain("no crypto store yet: 'loket start' with crypto.enabled creates each bot's device and store");
     } finally {
       await empty.drop();
     }
 
-    const wrong = cryptoStatus(writeConfig("wrong-key.yaml", (c) => { (c.crypto as Record<string, unknown>).store_key = randomBytes(24).toString("hex"); }));
+    // On the embedded store, with Loket answering on the config's port: refused, folder untouched.
+    const pgliteDir = join(fixture.stack.dataDir, "status-pglite");
+    const embedded = await cryptoStatus(writeConfig("embedded.yaml", (c) => { c.database = { ...(c.database as object), url: "", data_dir: pgliteDir }; }));
+    expect(embedded.status).toBe(2);
+    expect(embedded.stderr).toContain("Loket is running on the embedded store");
+    expect(existsSync(pgliteDir)).toBe(false);
+
+    const wrong = await cryptoStatus(writeConfig("wrong-key.yaml", (c) => { (c.crypto as Record<string, unknown>).store_key = randomBytes(24).toString("hex"); }));
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toContain("cannot decrypt the crypto store: wrong crypto.store_key");
   });
