@@ -152,7 +152,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     if (config.crypto.enabled) {
       crypto = new CryptoEngine({
         db: database, config, log: log.child({ capability: "crypto" }), bots: municipalities.all.map((m) => m.botUserId),
-        fetch: gate.fetch, signal: stopped.signal, onLate: (event) => inbox.runLate(event),
+        fetch: gate.fetch, signal: stopped.signal, metrics, onLate: (event) => inbox.runLate(event),
       });
       rooms.encryptor = crypto;
       const engine = crypto;

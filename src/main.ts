@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "hours") return (await import("./cli/hours.ts")).runHours(argv.slice(1));
   if (argv[0] === "archive") return (await import("./cli/archive.ts")).runArchive(argv.slice(1));
   if (argv[0] === "gdpr") return (await import("./cli/gdpr.ts")).runGdpr(argv.slice(1));
+  if (argv[0] === "crypto") return (await import("./cli/crypto.ts")).runCrypto(argv.slice(1));
   const { values, positionals } = parse(argv);
   const [command, sub] = positionals;
   if (values.version || command === "version") {

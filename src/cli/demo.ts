@@ -44,9 +44,14 @@ function reachableAddress(host: string): string {
 
 interface Previous {
   appservice?: { port?: number; as_token?: string; hs_token?: string };
+  crypto?: { store_key?: string; backup_key?: string };
 }
 
-/** (Re)writes the demo config for this port, keeping the tokens and Loket's port of a previous run. */
+/**
+ * (Re)writes the demo config for this port, keeping the tokens, the crypto keys and Loket's port
+ * of a previous run. Encryption is on, as Element opens every DM encrypted: the store key seals
+ * the bot's keys in the embedded store, the recovery key backs its room keys up on the server.
+ */
 async function writeDemoConfig(file: string, dir: string, port: number): Promise<void> {
   const previous = (existsSync(file) ? YAML.parse(readFileSync(file, "utf8")) : {}) as Previous;
   const before = previous.appservice?.port;
@@ -60,6 +65,11 @@ async function writeDemoConfig(file: string, dir: string, port: number): Promise
       hs_token: previous.appservice?.hs_token ?? randomBytes(24).toString("hex"),
     },
     database: { data_dir: join(dir, "pglite") },
+    crypto: {
+      enabled: true,
+      store_key: previous.crypto?.store_key ?? randomBytes(24).toString("hex"),
+      backup_key: previous.crypto?.backup_key ?? randomBytes(32).toString("base64"),
+    },
     municipalities: [{
       id: "voorbeeld",
       name: "Gemeente Voorbeeld",
@@ -141,6 +151,7 @@ Loket demo is running.
   Space            ${aliasOf("space")}
   Service desk     ${aliasOf("service_desk")}   (in the room directory)
   Staff room       ${aliasOf("department")}   (the staff login is invited)
+  Encryption       on: encrypted DMs work (store and recovery key in ${configFile})
 
 Log in with Element Web or Element Desktop (or any Matrix client) as the citizen, using the
 homeserver URL above, and start a direct chat with ${bot} (or join the service desk and type

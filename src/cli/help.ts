@@ -40,6 +40,11 @@ export const COMMANDS: CommandHelp[] = [
     summary: "open or closed, next opening, due time and holidays", options: [CONFIG_OPTION],
   },
   { name: "archive", usage: "loket archive verify|destroy|hold|release|export [-c FILE] ...", summary: "the archive (loket archive --help)", options: [CONFIG_OPTION] },
+  {
+    name: "crypto status", usage: "loket crypto status [-c FILE] [--json]",
+    summary: "each bot's device, keys, cross-signing and the events waiting for keys (read-only; also while Loket runs)",
+    options: [CONFIG_OPTION, ["--json", "one JSON object: {bots: [{user_id, device_id, identity_keys, cross_signing, room_keys, tracked_users, store, synced}], waiting_events}"]],
+  },
   { name: "gdpr", usage: "loket gdpr export|erase [-c FILE] --user @citizen:server ...", summary: "data-subject requests (loket gdpr --help)", options: [CONFIG_OPTION] },
   {
     name: "demo", usage: "loket demo [--port N] [--host ADDR] [--dir DIR]",

@@ -6,6 +6,7 @@ import type { Logger } from "../logging.ts";
 import type { DeviceHttp } from "./http.ts";
 import { deleteDatabases, dumpDatabases, restoreDatabases, type Dump } from "./idb-dump.ts";
 import { isKeysUpload, requestId, send } from "./requests.ts";
+import { NO_OBSERVER, signedCurveCount, type CryptoObserver } from "./observer.ts";
 import type { CryptoStoreRows } from "./store.ts";
 
 export interface BotDeviceOptions {
@@ -17,6 +18,7 @@ export interface BotDeviceOptions {
   log: Logger;
   /** Throws when this process may no longer write the store (lock lost). */
   assertWriter: () => void;
+  observer?: CryptoObserver;
 }
 
 export class BotDevice {
@@ -24,6 +26,7 @@ export class BotDevice {
   readonly deviceId: string;
   readonly http: DeviceHttp;
   readonly machine: OlmMachine;
+  readonly observer: CryptoObserver;
   private readonly prefix: string;
   private readonly opts: BotDeviceOptions;
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,6 +42,7 @@ export class BotDevice {
     this.deviceId = opts.deviceId;
     this.http = opts.http;
     this.machine = machine;
+    this.observer = opts.observer ?? NO_OBSERVER;
     this.prefix = prefix;
   }
 
@@ -90,6 +94,7 @@ export class BotDevice {
     for (const id of removed) this.written.delete(id);
     this.storeBytes = size;
     this.lastPersist = { ms: performance.now() - started, records: changed.length + removed.length, bytes };
+    this.observer.persisted(this.lastPersist.ms / 1000);
   }
 
   /**
@@ -104,6 +109,7 @@ export class BotDevice {
       if (requests.some(isKeysUpload)) await this.persist();
       for (const req of requests) {
         const response = await send(this.http, req, signal);
+        if (isKeysUpload(req)) this.reportKeyCount(response);
         const id = requestId(req);
         if (id !== undefined) await this.machine.markRequestAsSent(id, req.type, response);
       }
@@ -117,6 +123,11 @@ export class BotDevice {
       }
     }
     await this.persist(syncToken);
+  }
+
+  private reportKeyCount(uploadResponse: string): void {
+    const n = signedCurveCount((JSON.parse(uploadResponse) as { one_time_key_counts?: Record<string, number> }).one_time_key_counts);
+    if (n !== undefined) this.observer.oneTimeKeys(this.userId, n);
   }
 
   /** Records of the store as last written (for tests and status). */

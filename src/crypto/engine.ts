@@ -3,12 +3,13 @@
 // what the bots send. Events that wait for their room key come back through `onLate`.
 import type { Config } from "../config/schema.ts";
 import type { Database } from "../db/database.ts";
+import type { Metrics } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
 import type { RawEvent } from "../matrix/events.ts";
 import type { UserId } from "../matrix/ids.ts";
 import type { Encryptor } from "../matrix/room-encryption.ts";
 import { Interrupted, withRetry } from "../util/retry.ts";
-import { startCrypto, type CryptoService, type FetchLike } from "./index.ts";
+import { startCrypto, type CryptoObserver, type CryptoService, type FetchLike } from "./index.ts";
 
 export interface CryptoEngineOptions {
   db: Database;
@@ -17,6 +18,7 @@ export interface CryptoEngineOptions {
   bots: UserId[];
   fetch: FetchLike;
   signal: AbortSignal;
+  metrics: Metrics;
   /** Handles an event that was decrypted late (its key arrived after it). */
   onLate(event: RawEvent): Promise<void>;
 }
@@ -34,6 +36,7 @@ export class CryptoEngine implements Encryptor {
     this.log = opts.log;
     this.ready = withRetry(() => startCrypto({
       db: opts.db, config: opts.config, log: opts.log, bots: opts.bots, fetch: opts.fetch,
+      observer: observeInto(opts.metrics),
       onDecrypted: (event) => opts.onLate(event),
     }), {
       isTransient: () => true, signal: opts.signal, firstDelayMs: 1_000, maxDelayMs: 60_000,
@@ -87,4 +90,15 @@ export class CryptoEngine implements Encryptor {
     const service = this.service ?? (await this.ready.catch(() => undefined));
     await service?.stop();
   }
+}
+
+/** The crypto engine's reports as Prometheus metrics. */
+export function observeInto(metrics: Metrics): CryptoObserver {
+  return {
+    decrypted: (outcome) => { metrics.cryptoDecryptions.inc({ outcome }); },
+    encrypted: (outcome) => { metrics.cryptoEncryptions.inc({ outcome }); },
+    waitingEvents: (count) => { metrics.cryptoWaitingEvents.set(count); },
+    oneTimeKeys: (bot, count) => { metrics.cryptoOneTimeKeys.set({ bot }, count); },
+    persisted: (seconds) => { metrics.cryptoPersist.observe(seconds); },
+  };
 }

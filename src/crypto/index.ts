@@ -40,6 +40,10 @@
 //     persisted already), closes the machines and releases the lock. Call it on shutdown before
 //     the database closes.
 //   readStoreSummaries(db): what the database alone says (for the CLI while Loket runs).
+//   inspectStores(db, storeKey, bots): what `loket crypto status` shows: each bot's persisted
+//     store unsealed read-only into a throw-away machine (no lock, no writes, no homeserver).
+//   opts.observer: told about decryptions, encryptions, waiting events, one-time key counts and
+//     persist durations; engine.ts maps it onto the loket_crypto_* metrics.
 //
 // ## Call order for the wiring
 //   1. migrate, then startCrypto (before the inbox starts handing out events to handlers).
@@ -60,6 +64,8 @@ export type { DecryptedEvent, DecryptResult } from "./decrypt.ts";
 export type { EncryptedContent } from "./encrypt.ts";
 export type { FetchLike } from "./http.ts";
 export { CryptoStoreLockedError } from "./lock.ts";
+export { NO_OBSERVER, type CryptoObserver } from "./observer.ts";
+export { inspectStores, type StoredBotStatus, type StoredCryptoStatus } from "./inspect.ts";
 export type { BotCryptoStatus, CryptoStatus } from "./status.ts";
 export { readStoreSummaries, type StoreSummary } from "./store.ts";
 export type { DecryptedHandler } from "./waiting.ts";

@@ -14,6 +14,7 @@ import { encryptForRoom, rotateRoomKey, type EncryptedContent } from "./encrypt.
 import { shareHistory } from "./history.ts";
 import { DeviceHttp, type FetchLike } from "./http.ts";
 import { lockStores, type StoreLock } from "./lock.ts";
+import { NO_OBSERVER, type CryptoObserver } from "./observer.ts";
 import { deriveKeys } from "./seal.ts";
 import { botStatus, type CryptoStatus } from "./status.ts";
 import { CryptoStoreRows } from "./store.ts";
@@ -32,6 +33,8 @@ export interface StartCryptoOptions {
   fetch?: FetchLike;
   /** "loop" (default): long-poll /sync per bot; "manual": only syncNow() (tests, tools). */
   sync?: "loop" | "manual";
+  /** Told about decryptions, encryptions, waiting events, one-time keys and persists (metrics). */
+  observer?: CryptoObserver;
 }
 
 export interface CryptoService {
@@ -50,6 +53,7 @@ interface Entry { bot: BotDevice; sync: SyncState }
 
 export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoService> {
   const { config, log, db } = opts;
+  const observer = opts.observer ?? NO_OBSERVER;
   const storeKey = config.crypto.store_key;
   if (storeKey === undefined) throw new Error("crypto.store_key is not set");
   const sender = `@${config.appservice.sender_localpart}:${config.homeserver.domain}`;
@@ -75,13 +79,13 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
   };
 
   const decrypt = (raw: RawEvent): Promise<DecryptResult> => decryptWith([...entries.values()].map((e) => e.bot), raw);
-  const waiting = new WaitingEvents(db, decrypt, opts.onDecrypted, log);
+  const waiting = new WaitingEvents(db, decrypt, opts.onDecrypted, log, observer);
 
   const openBot = async (userId: UserId): Promise<Entry> => {
     const row = await rows.load(userId);
     const deviceId = row?.deviceId ?? await rows.create(userId, newDeviceId());
     const bot = await BotDevice.open({
-      userId, deviceId, rows, machineKey: keys.machine, log, assertWriter,
+      userId, deviceId, rows, machineKey: keys.machine, log, assertWriter, observer,
       http: new DeviceHttp(httpOpts, userId, deviceId),
     }, row?.dump);
     // Room keys that arrive let waiting events through; the retry queues behind the current
@@ -144,15 +148,28 @@ export async function startCrypto(opts: StartCryptoOptions): Promise<CryptoServi
   return {
     async decrypt(raw) {
       const res = await decrypt(raw);
-      if (res.status !== "waiting") return res;
+      if (res.status !== "waiting") {
+        observer.decrypted(res.status === "decrypted" ? "ok" : "failed");
+        return res;
+      }
       await waiting.add(raw, res.reason);
       // The key may have arrived between the attempt and the insert, its retry finding no row:
       // one more attempt closes that gap (the row goes, the caller gets the plaintext).
       const again = await decrypt(raw);
       if (again.status === "decrypted") await waiting.remove(raw.event_id);
+      observer.decrypted(again.status === "decrypted" ? "ok" : "waiting");
       return again.status === "decrypted" ? again : res;
     },
-    encrypt: (bot, roomId, type, content) => encryptForRoom(entryOf(bot).bot, roomId, type, content),
+    async encrypt(bot, roomId, type, content) {
+      try {
+        const sealed = await encryptForRoom(entryOf(bot).bot, roomId, type, content);
+        observer.encrypted("ok");
+        return sealed;
+      } catch (err) {
+        observer.encrypted("failed");
+        throw err;
+      }
+    },
     async onMemberLeft(bot, roomId) {
       await rotateRoomKey(entryOf(bot).bot, roomId);
     },

@@ -23,23 +23,8 @@ export class CryptoStoreRows {
     this.key = dumpKey;
   }
 
-  async load(userId: string): Promise<StoreRow | undefined> {
-    const rows = await this.db.query<{ device_id: string; dump: Uint8Array | null; sync_token: string | null }>(
-      "SELECT device_id, dump, sync_token FROM crypto_stores WHERE user_id = $1", [userId],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    let dump: StoreRow["dump"];
-    if (row.dump !== null) {
-      const records = await this.db.query<{ record_id: string; data: Uint8Array }>(
-        "SELECT record_id, data FROM crypto_store_records WHERE user_id = $1", [userId],
-      );
-      dump = {
-        schema: unseal(this.key, Buffer.from(row.dump), userId),
-        records: records.map((r) => ({ id: r.record_id, data: unseal(this.key, Buffer.from(r.data), recordAad(userId, r.record_id)) })),
-      };
-    }
-    return { deviceId: row.device_id, dump, syncToken: row.sync_token ?? undefined };
+  load(userId: string): Promise<StoreRow | undefined> {
+    return loadStoreRow(this.db, this.key, userId);
   }
 
   /** Records the device id chosen for a bot; keeps an existing one (returned). */
@@ -75,6 +60,26 @@ export class CryptoStoreRows {
       return bytes + sealed.length;
     });
   }
+}
+
+/** A bot's row and its records, unsealed; reads only (also used by `loket crypto status`). */
+export async function loadStoreRow(q: Queryable, dumpKey: Buffer, userId: string): Promise<StoreRow | undefined> {
+  const rows = await q.query<{ device_id: string; dump: Uint8Array | null; sync_token: string | null }>(
+    "SELECT device_id, dump, sync_token FROM crypto_stores WHERE user_id = $1", [userId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  let dump: StoreRow["dump"];
+  if (row.dump !== null) {
+    const records = await q.query<{ record_id: string; data: Uint8Array }>(
+      "SELECT record_id, data FROM crypto_store_records WHERE user_id = $1", [userId],
+    );
+    dump = {
+      schema: unseal(dumpKey, Buffer.from(row.dump), userId),
+      records: records.map((r) => ({ id: r.record_id, data: unseal(dumpKey, Buffer.from(r.data), recordAad(userId, r.record_id)) })),
+    };
+  }
+  return { deviceId: row.device_id, dump, syncToken: row.sync_token ?? undefined };
 }
 
 async function deleteRecords(tx: Queryable, userId: string, ids: string[]): Promise<void> {

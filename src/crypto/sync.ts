@@ -4,6 +4,7 @@
 import { DeviceLists, UserId } from "@matrix-org/matrix-sdk-crypto-wasm";
 import type { Logger } from "../logging.ts";
 import type { BotDevice } from "./bot.ts";
+import { signedCurveCount } from "./observer.ts";
 
 /** Rooms, presence and account data are left out: only the E2EE sections remain. */
 const FILTER = JSON.stringify({
@@ -39,6 +40,8 @@ export async function syncOnce(bot: BotDevice, state: SyncState, timeoutMs: numb
       (res.device_lists?.left ?? []).map((u) => new UserId(u)),
     );
     const counts = new Map(Object.entries(res.device_one_time_keys_count ?? {}));
+    const signed = signedCurveCount(res.device_one_time_keys_count);
+    if (signed !== undefined) bot.observer.oneTimeKeys(bot.userId, signed);
     const fallback = res.device_unused_fallback_key_types === undefined ? undefined : new Set(res.device_unused_fallback_key_types);
     await bot.machine.receiveSyncChanges(JSON.stringify(events), lists, counts, fallback);
     // Key uploads (top-ups) and key queries for changed device lists; then the store is

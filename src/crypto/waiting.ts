@@ -5,6 +5,7 @@ import type { Logger } from "../logging.ts";
 import type { RawEvent } from "../matrix/events.ts";
 import type { DecryptedEvent, DecryptResult } from "./decrypt.ts";
 import { sessionIdOf } from "./decrypt.ts";
+import { NO_OBSERVER, type CryptoObserver } from "./observer.ts";
 
 export type DecryptedHandler = (event: DecryptedEvent) => Promise<void>;
 
@@ -13,11 +14,13 @@ export class WaitingEvents {
   private readonly decrypt: (raw: RawEvent) => Promise<DecryptResult>;
   private readonly handler: DecryptedHandler;
   private readonly log: Logger;
+  private readonly observer: CryptoObserver;
   /** Retries run one after another, so no event goes to the handler twice at once. */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(db: Database, decrypt: (raw: RawEvent) => Promise<DecryptResult>, handler: DecryptedHandler, log: Logger) {
+  constructor(db: Database, decrypt: (raw: RawEvent) => Promise<DecryptResult>, handler: DecryptedHandler, log: Logger, observer = NO_OBSERVER) {
     this.db = db;
+    this.observer = observer;
     this.decrypt = decrypt;
     this.handler = handler;
     this.log = log;
@@ -28,15 +31,20 @@ export class WaitingEvents {
       "INSERT INTO crypto_waiting_events (event_id, room_id, session_id, event, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
       [raw.event_id, raw.room_id, sessionIdOf(raw), JSON.stringify(raw), reason],
     );
+    await this.count();
   }
 
   async remove(eventId: string): Promise<void> {
     await this.db.query("DELETE FROM crypto_waiting_events WHERE event_id = $1", [eventId]);
+    await this.count();
   }
 
+  /** The events waiting now (also reported to the observer). */
   async count(): Promise<number> {
     const rows = await this.db.query<{ n: number }>("SELECT count(*)::int AS n FROM crypto_waiting_events");
-    return rows[0]?.n ?? 0;
+    const n = rows[0]?.n ?? 0;
+    this.observer.waitingEvents(n);
+    return n;
   }
 
   /**
@@ -60,9 +68,11 @@ export class WaitingEvents {
       const res = await this.decrypt(raw);
       if (res.status === "waiting") continue;
       if (res.status === "failed") {
+        this.observer.decrypted("failed");
         await this.db.query("UPDATE crypto_waiting_events SET attempts = attempts + 1, reason = $2 WHERE event_id = $1", [raw.event_id, res.reason]);
         continue;
       }
+      this.observer.decrypted("ok");
       try {
         await this.handler(res.event);
       } catch (err) {
@@ -73,6 +83,7 @@ export class WaitingEvents {
       await this.db.query("DELETE FROM crypto_waiting_events WHERE event_id = $1", [raw.event_id]);
       handed++;
     }
+    if (rows.length > 0 || sessions === undefined) await this.count();
     return handed;
   }
 

@@ -127,6 +127,35 @@ export function createMetrics() {
       help: "Times the homeserver stopped answering and the calls of every room paused (circuit breaker opened).",
       registers: [registry],
     }),
+    cryptoDecryptions: new Counter({
+      name: "loket_crypto_decryptions_total",
+      help: "Encrypted room events the bots tried to decrypt, by outcome: ok, waiting (room key not there yet: kept in crypto_waiting_events), failed (cannot be decrypted). An event that waited is counted again when it decrypts (ok) or fails later.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    cryptoEncryptions: new Counter({
+      name: "loket_crypto_encryptions_total",
+      help: "Room events the bots encrypted for an encrypted room, by outcome: ok, failed.",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    cryptoWaitingEvents: new Gauge({
+      name: "loket_crypto_waiting_events",
+      help: "Encrypted events waiting for their room key (crypto_waiting_events); they are handled when the key arrives.",
+      registers: [registry],
+    }),
+    cryptoOneTimeKeys: new Gauge({
+      name: "loket_crypto_one_time_keys",
+      help: "Signed curve25519 one-time keys of each bot's device on the homeserver, as the last /sync or key upload said; the bots top them up. Near 0: new Olm sessions fall back to the fallback key.",
+      labelNames: ["bot"] as const,
+      registers: [registry],
+    }),
+    cryptoPersist: new Histogram({
+      name: "loket_crypto_store_persist_seconds",
+      help: "Time to persist a bot's crypto store (dump, seal and write the changed records in one transaction).",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
     databaseUp: new Gauge({
       name: "loket_database_up",
       help: "1 when the last database check succeeded, else 0.",

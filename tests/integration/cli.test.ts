@@ -89,7 +89,7 @@ describe("loket --version and --help", () => {
   });
 
   it("shows the options of each command", () => {
-    for (const [args, option] of [[["start"], "--allow-unknown-keys"], [["registration"], "--generate-tokens"], [["config", "check"], "--config FILE"], [["config", "sample"], "--output FILE"], [["migrate"], "--config FILE"], [["demo"], "--host ADDR"]] as const) {
+    for (const [args, option] of [[["start"], "--allow-unknown-keys"], [["registration"], "--generate-tokens"], [["config", "check"], "--config FILE"], [["config", "sample"], "--output FILE"], [["migrate"], "--config FILE"], [["demo"], "--host ADDR"], [["crypto", "status"], "--json"]] as const) {
       const res = loket(...args, "--help");
       expect(res.status).toBe(0);
       expect(res.stdout).toContain(`Usage: loket ${args.join(" ")}`);

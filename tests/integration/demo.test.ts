@@ -1,5 +1,6 @@
 // `loket demo` as a newcomer runs it: it prints a homeserver URL and logins; a Matrix client
-// logs in with them, opens a DM with the municipality and is greeted; Ctrl-C stops it.
+// with encryption (as Element) logs in with them, opens an encrypted DM with the municipality and
+// is greeted, encrypted by the bot's own device; Ctrl-C stops it.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +10,8 @@ import { createClient, Preset } from "matrix-js-sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/devserver/ports.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
-import { quiet, startSyncing, waitForMessageFrom } from "../harness/client.ts";
+import { quiet, startSyncing, waitForEvent } from "../harness/client.ts";
+import { waitForDecrypted } from "../harness/crypto-client.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "loket-demo-"));
 let demo: ChildProcessByStdio<null, Readable, Readable> | undefined;
@@ -42,11 +44,13 @@ describe("loket demo", () => {
     expect(baseUrl).toBe(`http://${host}:${port}`);
     expect(out).toMatch(/WARNING: this demo listens on 127\.0\.0\.2 and uses fixed, published passwords/);
     expect(out).toMatch(/Staff login\s+@medewerker:localhost\s+password: \S+/);
+    expect(out).toMatch(/Encryption\s+on: encrypted DMs work/);
     if (!baseUrl || !citizen || !password || !bot) throw new Error(`unexpected demo output:\n${out}`);
 
     const client = createClient({ baseUrl, logger: quiet });
     const login = await client.loginRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: citizen }, password });
     const me = createClient({ baseUrl, accessToken: login.access_token, userId: login.user_id, deviceId: login.device_id, logger: quiet });
+    await me.initRustCrypto({ useIndexedDB: false });
     await startSyncing(me);
     // The printed service desk is in the room directory; the space resolves too.
     const desk = /Service desk\s+(#\S+)/.exec(out)?.[1] ?? "";
@@ -54,8 +58,15 @@ describe("loket demo", () => {
     const deskId = (await me.getRoomIdForAlias(desk)).room_id;
     expect((await me.publicRooms({})).chunk.map((r) => r.room_id)).toContain(deskId);
     expect((await me.getRoomIdForAlias(space)).room_id).toMatch(/^!/);
-    const { room_id: roomId } = await me.createRoom({ is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat });
-    const greeting = await waitForMessageFrom(me, roomId, bot);
+    // As Element opens a DM: encrypted from the start.
+    const { room_id: roomId } = await me.createRoom({
+      is_direct: true, invite: [bot], preset: Preset.TrustedPrivateChat,
+      initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+    });
+    const sealed = await waitForEvent(me, roomId, (e) => e.getSender() === bot && e.getWireType() === "m.room.encrypted");
+    expect(String(sealed.getWireContent().device_id)).toMatch(/^LOKET/);
+    const greeting = await waitForDecrypted(me, roomId, sealed.getId() ?? "");
+    expect(greeting.isDecryptionFailure()).toBe(false);
     expect(greeting.getContent().body).toMatch(/^Welkom bij Gemeente Voorbeeld\.[\s\S]*VOORBEELD-\d{4}-000001/);
     me.stopClient();
 
