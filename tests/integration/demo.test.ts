@@ -1,14 +1,18 @@
 // `loket demo` as a newcomer runs it: it prints a homeserver URL and logins; a Matrix client
 // with encryption (as Element) logs in with them, opens an encrypted DM with the municipality and
-// is greeted, encrypted by the bot's own device; Ctrl-C stops it.
+// is greeted, encrypted by the bot's own device; its first question gets the office-hours answer
+// (the auto-reply outside the demo's hours, a receipt inside); Ctrl-C stops it.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createClient, Preset } from "matrix-js-sdk";
 import { afterAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { parseConfig } from "../../src/config/load.ts";
 import { freePort } from "../../src/devserver/ports.ts";
+import { hoursFor } from "../../src/office-hours/index.ts";
 import { REPO_ROOT } from "../harness/paths.ts";
 import { quiet, startSyncing, waitForEvent } from "../harness/client.ts";
 import { waitForDecrypted } from "../harness/crypto-client.ts";
@@ -68,6 +72,21 @@ describe("loket demo", () => {
     const greeting = await waitForDecrypted(me, roomId, sealed.getId() ?? "");
     expect(greeting.isDecryptionFailure()).toBe(false);
     expect(greeting.getContent().body).toMatch(/^Welkom bij Gemeente Voorbeeld\.[\s\S]*VOORBEELD-\d{4}-000001/);
+
+    // The demo has office hours: the first question is answered with the promise of an answer.
+    const { config } = parseConfig(YAML.parse(readFileSync(join(dir, "demo", "config.yaml"), "utf8")));
+    const { schedule } = hoursFor(config, "voorbeeld");
+    const asked = new Date();
+    await me.sendTextMessage(roomId, "Wanneer kan ik mijn paspoort ophalen?");
+    const sealedReply = await waitForEvent(me, roomId, (e) => e.getSender() === bot && e.getWireType() === "m.room.encrypted" && e.getId() !== sealed.getId());
+    const reply = String((await waitForDecrypted(me, roomId, sealedReply.getId() ?? "")).getContent().body);
+    const answered = new Date();
+    const expected = schedule.isOpen(asked) && schedule.isOpen(answered)
+      ? /^Bedankt voor uw bericht\. U bent nummer 1 in de wachtrij\. U krijgt uiterlijk .+ antwoord\. Uw referentie: VOORBEELD-\d{4}-000001\.$/
+      : !schedule.isOpen(asked) && !schedule.isOpen(answered)
+        ? /^We zijn nu gesloten\. Vanaf .+ zijn we er weer\. U krijgt uiterlijk .+ antwoord\. Uw referentie: VOORBEELD-\d{4}-000001\.$/
+        : /Uw referentie: VOORBEELD-\d{4}-000001\.$/; // asked just as the desk opened or closed
+    expect(reply).toMatch(expected);
     me.stopClient();
 
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
