@@ -98,7 +98,9 @@ describe("a conversation in an encrypted room of Loket's own", () => {
     for (const body of ["Mijn paspoort is verlopen", "Kan ik morgen langskomen?"]) {
       sent.push((await user.client.sendTextMessage(row.room_id, body)).event_id);
     }
-    // The bot holds the citizen's room key once it answers a command sent after those messages.
+    // The first question gets the office-hours answer (the promise, with the reference): the bot
+    // read it, so it holds the citizen's room key. Then a command gets its own answer.
+    expect((await botSaysEncrypted(user, row.room_id, seen)).body).toMatch(new RegExp(`Uw referentie: ${row.reference}\\.$`));
     await user.client.sendTextMessage(row.room_id, "!help");
     expect((await botSaysEncrypted(user, row.room_id, seen)).body).toMatch(/^Wat u hier kunt doen:/);
 
