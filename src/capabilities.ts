@@ -14,6 +14,7 @@ import { federationCapability } from "./federation/capability.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { Logger } from "./logging.ts";
 import type { Homeserver } from "./matrix/client.ts";
+import { queueCapability } from "./queue/capability.ts";
 import { queueCommands } from "./queue/commands.ts";
 import { ServiceDesk } from "./queue/service.ts";
 import { roomsCapability } from "./rooms/capability.ts";
@@ -51,6 +52,7 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
       ...deps, conversations, queue: desk, log: log.child({ capability: "conversations" }),
       extraCommands: [...queueCommands(desk), ...archiveCommands({ config, db: database })],
     }),
+    queueCapability(desk),
     archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
     federationCapability({ ...deps, log: log.child({ capability: "federation" }) }),
   ];

@@ -43,8 +43,11 @@ interface RoomContext {
   department?: string;
 }
 
-const isEdit = (ev: MessageEvent): boolean =>
-  (ev.raw.content as { "m.relates_to"?: { rel_type?: string } } | undefined)?.["m.relates_to"]?.rel_type === "m.replace";
+/** An edit (m.replace); in encrypted rooms the relation may sit only outside the ciphertext, m.new_content inside it. */
+const isEdit = (ev: MessageEvent): boolean => {
+  const content = ev.raw.content as { "m.relates_to"?: { rel_type?: string }; "m.new_content"?: unknown } | undefined;
+  return content?.["m.relates_to"]?.rel_type === "m.replace" || content?.["m.new_content"] !== undefined;
+};
 
 
 export function conversationsCapability(d: ConversationCapabilityDeps): Capability {

@@ -150,10 +150,13 @@ export class Conversations {
       return false;
     }
     const reopened: Conversation = { ...conv, status: "open" };
-    await updateConversation(this.d.db, conv.id, { status: "open" });
     await this.bot(m).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent(reopened));
-    // With the service queue, the receipt that follows says it opened again (one answer).
-    if (announce) await this.bot(m).sendNotice(conv.roomId, t(conv.language, "reopened", { reference: conv.reference }), `reopen:${cause}`);
+    // With the service queue (announce false), the queue records the reopening together with the
+    // question, and its receipt says the conversation opened again (one answer).
+    if (announce) {
+      await updateConversation(this.d.db, conv.id, { status: "open" });
+      await this.bot(m).sendNotice(conv.roomId, t(conv.language, "reopened", { reference: conv.reference }), `reopen:${cause}`);
+    }
     await this.tellDepartment(m, reopened, "department_notice_reopened", `reopen-dept:${cause}`);
     this.d.metrics.conversations.inc({ event: "reopened" });
     return true;

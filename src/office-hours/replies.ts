@@ -11,7 +11,7 @@ export interface PromiseFacts {
   nextOpening: Date | null;
   due: Date;
   reference: string;
-  /** Place in the queue, 1-based (inside hours). */
+  /** Place in the queue, 1-based (inside hours); 0 when it is in no queue (a municipality without departments). */
   position: number;
   timezone: string;
   /** Inside hours: who was assigned at once (the receipt names them instead of the place). */
@@ -35,7 +35,7 @@ export function promiseText(f: PromiseFacts, lang: Language): NoticeText {
     staff: f.staff ?? "",
   };
   const closed = !f.open && f.nextOpening !== null;
-  const key = closed ? "closed_reply" : f.staff !== undefined ? "assigned_receipt" : "open_receipt";
+  const key = closed ? "closed_reply" : f.staff !== undefined ? "assigned_receipt" : f.position > 0 ? "open_receipt" : "open_receipt_plain";
   const body = t(lang, key, vars);
   const strong = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]));
   // The template is escaped and its {placeholders} filled with escaped, emphasised values.

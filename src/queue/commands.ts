@@ -8,6 +8,7 @@ import { isUserId } from "../matrix/ids.ts";
 import { LOKET_ROOM_EVENT } from "../rooms/plan.ts";
 import { cancelTimer } from "../scheduler/timers.ts";
 import { DUE_TIMER, type ServiceDesk } from "./service.ts";
+import { servesDepartment } from "./staff.ts";
 import { handOver, onDuty, openLoads, queueOf, setDuty, setStatus } from "./store.ts";
 import { queueText, statusText } from "./texts.ts";
 
@@ -15,11 +16,6 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
   const { db, hs, clock, conversations, metrics } = desk.d;
   const departmentName = (ctx: CommandContext, id: string): string =>
     ctx.municipality.config.departments.find((d) => d.id === id)?.name ?? id;
-  const servesDepartment = (ctx: CommandContext, department: string): boolean => {
-    const m = ctx.municipality.config;
-    return m.departments.some((d) => d.id === department && d.staff.includes(ctx.sender))
-      || m.staff.some((s) => (typeof s === "string" ? s === ctx.sender : s.user === ctx.sender && s.departments.includes(department)));
-  };
   /** Ends the answer clock and tells the room's state; the department may assign the freed place. */
   const endClock = async (ctx: CommandContext, status: "waiting" | "closed"): Promise<void> => {
     const conv = ctx.conversation;
@@ -41,11 +37,11 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
         const on = { aan: true, on: true, uit: false, off: false }[choice.toLowerCase()];
         const department = ctx.department ?? "";
         if (on === undefined) return ctx.reply(t(ctx.lang, "usage", { usage: "!dienst aan | !dienst uit" }));
-        if (!servesDepartment(ctx, department)) return ctx.reply(t(ctx.lang, "not_department_staff", { department: departmentName(ctx, department) }));
+        if (!servesDepartment(ctx.municipality.config, department, ctx.sender)) return ctx.reply(t(ctx.lang, "not_department_staff", { department: departmentName(ctx, department) }));
         await setDuty(db, ctx.municipality.id, department, ctx.sender, on, clock.now());
         const staff = await desk.nameOf(ctx.municipality, ctx.sender);
         await ctx.reply(t(ctx.lang, on ? "duty_on" : "duty_off", { staff, department: departmentName(ctx, department) }));
-        if (on) await desk.assign(ctx.municipality, department);
+        if (on) await desk.assignAll(ctx.municipality);
       },
     },
     {
@@ -104,12 +100,11 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
           await hs.intent(m.botUserId).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent(moved));
           await conversations.tellDepartment(m, moved, "department_notice", `handover:${ctx.eventId}`);
           await ctx.reply(t(lang, "handed_over_department", { department: department.name }));
-          await desk.assign(m, department.id);
-        } else {
+                  } else {
           return ctx.reply(t(ctx.lang, "handover_unknown", { target, name: m.name }));
         }
         metrics.queue.inc({ event: "handed_over" });
-        await desk.assign(m, conv.department); // the one who handed it over has room for another
+        await desk.assignAll(m); // the new department, and the one who handed it over has room for another
       },
     },
     {
@@ -122,7 +117,7 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
         if (!conv) return;
         await endClock(ctx, "closed");
         await ctx.reply(t(conv.language, "closed_by_staff", { reference: conv.reference }));
-        await desk.assign(ctx.municipality, conv.department);
+        await desk.assignAll(ctx.municipality);
       },
     },
     {

@@ -5,6 +5,7 @@
 // per-department advisory lock, timers are claimed with a lease, and sends carry stable causes.
 import type { Config } from "../config/schema.ts";
 import type { Conversations } from "../conversations/service.ts";
+import { loketRoomContent } from "../conversations/texts.ts";
 import { conversationById, type Conversation } from "../conversations/store.ts";
 import type { Database } from "../db/database.ts";
 import type { Metrics } from "../http/metrics.ts";
@@ -14,13 +15,15 @@ import type { Homeserver } from "../matrix/client.ts";
 import type { RoomId } from "../matrix/ids.ts";
 import { dateInWords, hoursFor, type HoursFor } from "../office-hours/index.ts";
 import { promiseText } from "../office-hours/replies.ts";
+import { LOKET_ROOM_EVENT } from "../rooms/plan.ts";
 import { managedRoomByKey } from "../rooms/store.ts";
 import type { Clock, Scheduler } from "../scheduler/scheduler.ts";
 import { cancelTimer, setTimer, type Timer } from "../scheduler/timers.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { planAssignments } from "./assign.ts";
 import { escalate } from "./escalate.ts";
-import { assignOnce, citizenWrote, enqueue, onDuty, openLoads, queueOf, staffAnswered, withDepartmentLock } from "./store.ts";
+import { servesDepartment } from "./staff.ts";
+import { assignOnce, citizenWrote, enqueue, onDuty, openLoads, queueOf, questionOf, recordQuestion, staffAnswered, withAssignmentLock, type Question } from "./store.ts";
 
 export const ASSIGN_TIMER = "queue.assign";
 export const DUE_TIMER = "queue.due";
@@ -71,8 +74,37 @@ export class ServiceDesk {
    * The citizen wrote in their conversation (not a command). The first question, a question
    * after reopening, and one after a quiet period with no staff reply in between get one answer:
    * the closed auto-reply or the receipt. Any question starts the answer clock if it stood still.
+   * The decision is recorded with the queue change it makes, so that the event processed again
+   * (a retry, a restart) gives the same answer, once.
    */
   async citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void> {
+    const { schedule } = this.hours(m, conv.department);
+    const known = await questionOf(this.d.db, eventId);
+    const q = known ?? (await this.decide(m, conv, eventId, reopened));
+    if (conv.status === "waiting" && conv.roomId) {
+      await this.d.hs.intent(m.botUserId).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent({ ...conv, status: "open" }));
+    }
+    const open = schedule.isOpen(q.at);
+    // The receipt names whoever is assigned at once; outside hours the assignment tells the citizen itself.
+    const made = await this.assignAll(m, q.answer && open ? conv.id : undefined);
+    if (!q.answer || !conv.roomId) return;
+
+    // A decision made just now after reopening cleared the assignment; otherwise the row read says who has it.
+    const staff = made.find((a) => a.conversation === conv.id)?.staff ?? (!known && q.reopened ? undefined : conv.assigned[0]);
+    const position = staff === undefined ? await this.position(m, conv) : 0;
+    const text = promiseText({
+      open, nextOpening: open ? null : schedule.nextOpening(q.at), due: q.due ?? q.at, reference: conv.reference,
+      position, timezone: schedule.timezone, staff: staff === undefined ? undefined : await this.nameOf(m, staff),
+      lead: q.reopened ? t(conv.language, "reopened_lead", { reference: conv.reference }) : undefined,
+    }, conv.language);
+    await this.d.hs.intent(m.botUserId).sendMessage(conv.roomId, {
+      msgtype: "m.notice", body: text.body, format: "org.matrix.custom.html", formatted_body: text.html,
+    }, `promise:${eventId}`);
+    if (!known) this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
+  }
+
+  /** Decides what a new question means for the queue and records it, in one transaction. */
+  private async decide(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<Question> {
     const now = this.d.clock.now();
     const { schedule, term } = this.hours(m, conv.department);
     const quietMs = this.d.config.conversations.quiet_period_hours * 3_600_000;
@@ -81,25 +113,15 @@ export class ServiceDesk {
     const again = !first && conv.lastCitizenAt !== null && now.getTime() - conv.lastCitizenAt.getTime() >= quietMs && unanswered;
     // A new promise when the clock stood still (answered, waiting) or the old one has passed.
     const due = first || conv.dueAt === null || (again && conv.dueAt < now) ? schedule.due(now, term) : null;
-    if (first) await enqueue(this.d.db, conv.id, now, due ?? now, reopened);
-    else await citizenWrote(this.d.db, conv.id, now, due);
-    if (due) await setTimer(this.d.db, DUE_TIMER, String(conv.id), due);
+    const q: Question = { eventId, at: now, due: due ?? conv.dueAt, answer: first || again, reopened };
+    await this.d.db.transaction(async (tx) => {
+      if (first) await enqueue(tx, conv.id, now, due ?? now, reopened);
+      else await citizenWrote(tx, conv.id, now, due);
+      if (due) await setTimer(tx, DUE_TIMER, String(conv.id), due);
+      await recordQuestion(tx, conv.id, q);
+    });
     if (first) this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
-    const assigned = first ? await this.assign(m, conv.department, conv.id) : [];
-    if ((!first && !again) || !conv.roomId) return;
-
-    const staff = assigned.find((a) => a.conversation === conv.id)?.staff ?? (first ? undefined : conv.assigned[0]);
-    const position = staff === undefined ? await this.position(m, conv) : 0;
-    const open = schedule.isOpen(now);
-    const text = promiseText({
-      open, nextOpening: open ? null : schedule.nextOpening(now), due: due ?? conv.dueAt ?? now, reference: conv.reference,
-      position, timezone: schedule.timezone, staff: staff === undefined ? undefined : await this.nameOf(m, staff),
-      lead: reopened ? t(conv.language, "reopened_lead", { reference: conv.reference }) : undefined,
-    }, conv.language);
-    await this.d.hs.intent(m.botUserId).sendMessage(conv.roomId, {
-      msgtype: "m.notice", body: text.body, format: "org.matrix.custom.html", formatted_body: text.html,
-    }, `promise:${eventId}`);
-    this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
+    return q;
   }
 
   /** Staff wrote in the conversation: the promise is kept. */
@@ -115,39 +137,48 @@ export class ServiceDesk {
   }
 
   /**
-   * Assigns what can be assigned in a department now: the earliest due first, to the on-duty
-   * staff member with the fewest open conversations, up to the maximum each. Each assignment is
-   * recorded with a timer that carries it out (invite, tell the room and the citizen).
-   * `toldInReceipt`: the conversation whose receipt names its staff member itself.
+   * Assigns what can be assigned in the municipality now, department by department: the earliest
+   * due first, to the on-duty staff member of that department (as the config has them now) with
+   * the fewest open conversations, up to the maximum each. Each assignment is recorded with a
+   * timer that carries it out (invite, tell the room and the citizen). `toldInReceipt`: the
+   * conversation whose receipt names its staff member itself.
    */
-  async assign(m: Municipality, department: string, toldInReceipt?: number): Promise<{ conversation: number; staff: string }[]> {
-    if (department === "") return [];
+  async assignAll(m: Municipality, toldInReceipt?: number): Promise<{ conversation: number; staff: string }[]> {
+    const departments = m.config.departments.map((d) => d.id);
+    if (departments.length === 0) return [];
     const now = this.d.clock.now();
-    const made = await withDepartmentLock(this.d.db, m.id, department, async (tx) => {
-      const queue = await queueOf(tx, m.id, department);
-      const duty = queue.length > 0 ? await onDuty(tx, m.id, department) : [];
-      if (duty.length === 0) return [];
-      const loads = await openLoads(tx, m.id, duty.map((s) => s.userId));
-      const plan = planAssignments(
-        queue.map((c) => ({ conversation: String(c.id), department, due: c.dueAt?.getTime() ?? Number.MAX_SAFE_INTEGER })),
-        duty.map((s) => ({ userId: s.userId, department, open: loads.get(s.userId) ?? 0, lastAssigned: s.lastAssigned?.getTime() ?? 0 })),
-        this.d.config.conversations.max_open_per_staff,
-      );
+    const made = await withAssignmentLock(this.d.db, m.id, async (tx) => {
       const out: { conversation: number; staff: string }[] = [];
-      for (const a of plan) {
-        const id = Number(a.conversation);
-        if (!(await assignOnce(tx, id, m.id, department, a.staff, now))) continue;
-        await setTimer(tx, ASSIGN_TIMER, `${id}:${a.staff}`, now, { municipality: m.id, conversation: id, staff: a.staff, tellCitizen: id !== toldInReceipt });
-        out.push({ conversation: id, staff: a.staff });
+      for (const department of departments) {
+        const queue = await queueOf(tx, m.id, department);
+        const duty = queue.length > 0 ? (await onDuty(tx, m.id, department)).filter((s) => servesDepartment(m.config, department, s.userId)) : [];
+        if (duty.length === 0) continue;
+        const loads = await openLoads(tx, m.id, duty.map((s) => s.userId));
+        const plan = planAssignments(
+          queue.map((c) => ({ conversation: String(c.id), department, due: c.dueAt?.getTime() ?? Number.MAX_SAFE_INTEGER })),
+          duty.map((s) => ({ userId: s.userId, department, open: loads.get(s.userId) ?? 0, lastAssigned: s.lastAssigned?.getTime() ?? 0 })),
+          this.d.config.conversations.max_open_per_staff,
+        );
+        for (const a of plan) {
+          const id = Number(a.conversation);
+          if (!(await assignOnce(tx, id, m.id, department, a.staff, now))) continue;
+          await setTimer(tx, ASSIGN_TIMER, `${id}:${a.staff}`, now, { municipality: m.id, conversation: id, staff: a.staff, tellCitizen: id !== toldInReceipt });
+          out.push({ conversation: id, staff: a.staff });
+        }
       }
       return out;
     });
     if (made.length > 0) {
       this.d.metrics.queue.inc({ event: "assigned" }, made.length);
-      this.d.log.info({ municipality: m.id, department, assignments: made.length }, "conversations assigned");
+      this.d.log.info({ municipality: m.id, assignments: made.length }, "conversations assigned");
       this.d.scheduler.poke();
     }
     return made;
+  }
+
+  /** At start: what could not be assigned before a restart (or a failure) is assigned now. */
+  async sweep(): Promise<void> {
+    for (const m of this.d.municipalities.all) await this.assignAll(m);
   }
 
   /** An assignment's Matrix side: the staff member is invited, the room and the citizen are told. */

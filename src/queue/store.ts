@@ -17,11 +17,37 @@ export async function enqueue(db: Queryable, id: number, at: Date, due: Date, re
   );
 }
 
-/** The citizen wrote; with `due` the answer clock starts again (it was answered or paused). */
+/** The citizen wrote; with `due` a new promise stands (the clock stood still, or the old one passed). */
 export async function citizenWrote(db: Queryable, id: number, at: Date, due: Date | null): Promise<void> {
   await db.query(
-    `UPDATE conversations SET status = 'open', last_citizen_at = $2, due_at = COALESCE($3::timestamptz, due_at), updated_at = now() WHERE id = $1`,
+    `UPDATE conversations SET status = 'open', last_citizen_at = $2, due_at = COALESCE($3::timestamptz, due_at),
+       overdue = CASE WHEN $3::timestamptz IS NULL THEN overdue ELSE false END, updated_at = now() WHERE id = $1`,
     [id, at.toISOString(), iso(due)],
+  );
+}
+
+export interface Question {
+  eventId: string;
+  at: Date;
+  /** The promise the answer states. */
+  due: Date | null;
+  /** Whether the question gets an answer (first, reopened, or after the quiet period). */
+  answer: boolean;
+  reopened: boolean;
+}
+
+export async function questionOf(db: Queryable, eventId: string): Promise<Question | undefined> {
+  const rows = await db.query<{ at: Date | string; due_at: Date | string | null; answer: boolean; reopened: boolean }>(
+    "SELECT at, due_at, answer, reopened FROM queue_questions WHERE event_id = $1", [eventId],
+  );
+  const r = rows[0];
+  return r && { eventId, at: new Date(r.at), due: r.due_at === null ? null : new Date(r.due_at), answer: r.answer, reopened: r.reopened };
+}
+
+export async function recordQuestion(db: Queryable, conversation: number, q: Question): Promise<void> {
+  await db.query(
+    "INSERT INTO queue_questions (event_id, conversation, at, due_at, answer, reopened) VALUES ($1, $2, $3, $4, $5, $6)",
+    [q.eventId, conversation, q.at.toISOString(), iso(q.due), q.answer, q.reopened],
   );
 }
 
@@ -98,12 +124,13 @@ export async function onDuty(db: Queryable, municipality: string, department: st
 }
 
 /**
- * Runs fn holding the department's assignment lock (a transaction-scoped advisory lock), so that
- * one process at a time plans and records assignments for it.
+ * Runs fn holding the municipality's assignment lock (a transaction-scoped advisory lock), so
+ * that one process at a time plans and records assignments for it. Per municipality, not per
+ * department: a staff member's load counts across the departments they serve.
  */
-export function withDepartmentLock<T>(db: Database, municipality: string, department: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export function withAssignmentLock<T>(db: Database, municipality: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`loket.queue:${municipality}:${department}`]);
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`loket.queue:${municipality}`]);
     return fn(tx);
   });
 }

@@ -18,6 +18,8 @@ export interface SchedulerOptions {
   leaseMs?: number;
   /** The longest sleep between looks at the table (timers set by other processes). */
   pollMs?: number;
+  /** Whether a handler's failure may pass (then the timer runs again after its lease); others end it. */
+  isTransient?: (err: unknown) => boolean;
 }
 
 export class Scheduler {
@@ -27,6 +29,7 @@ export class Scheduler {
   private stopped = true;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly isTransient: (err: unknown) => boolean;
   private readonly db: Database;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -37,6 +40,7 @@ export class Scheduler {
     this.log = log;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.pollMs = opts.pollMs ?? 30_000;
+    this.isTransient = opts.isTransient ?? (() => true);
   }
 
   /** Registers the handler of one kind of timer (capabilities do this at start-up). */
@@ -61,7 +65,12 @@ export class Scheduler {
         await markFired(this.db, t, now);
         ran++;
       } catch (err) {
-        this.log.error({ err, kind: t.kind, key: t.key }, "timer handler failed; it runs again when its lease ends");
+        if (this.isTransient(err)) {
+          this.log.error({ err, kind: t.kind, key: t.key }, "timer handler failed; it runs again when its lease ends");
+        } else {
+          this.log.error({ err, kind: t.kind, key: t.key }, "timer handler failed for good; the timer is ended");
+          await markFired(this.db, t, now);
+        }
       }
     }
     return ran;

@@ -36,12 +36,14 @@ export async function cancelTimer(db: Queryable, kind: string, key: string): Pro
  * Claims up to `limit` timers due at `now` that nobody holds, for `leaseMs`. Rows another
  * process is claiming at the same moment are skipped, never taken twice.
  */
-export async function claimDue(db: Database, now: Date, leaseMs: number, limit = 100): Promise<Timer[]> {
+export async function claimDue(db: Database, now: Date, leaseMs: number, limit = 10): Promise<Timer[]> {
+  // A timer whose lease ran out (its handler failed, or its process died) is ordered by the end
+  // of that lease, so that timers failing again and again cannot hold back newer ones.
   const rows = await db.query<Row>(
     `UPDATE timers SET claimed_until = $2 WHERE id IN (
        SELECT id FROM timers
        WHERE fired_at IS NULL AND due_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
-       ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       ORDER BY COALESCE(claimed_until, due_at) LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING id::text AS id, kind, key, due_at, payload`,
     [now.toISOString(), new Date(now.getTime() + leaseMs).toISOString(), limit],
   );

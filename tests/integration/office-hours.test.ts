@@ -33,10 +33,12 @@ let colleague: TestUser;
 let coordinator: TestUser;
 let citizen2: TestUser;
 let citizen3: TestUser;
+let citizen4: TestUser;
+let citizen5: TestUser;
 let department = "";
 let permits = "";
 const none = { room: "", reference: "" };
-const conv: Record<"a" | "b" | "c", { room: string; reference: string }> = { a: none, b: none, c: none };
+const conv: Record<"a" | "b" | "c" | "d" | "e", { room: string; reference: string }> = { a: none, b: none, c: none, d: none, e: none };
 
 const isBotMessage = (ev: MatrixEvent): boolean => ev.getSender() === bot && ev.getType() === "m.room.message";
 const metric = async (sample: string): Promise<number> => metricValue(await (await fetch(`${fixture.stack.loket.url}/metrics`)).text(), sample);
@@ -89,6 +91,8 @@ beforeAll(async () => {
   coordinator = await newUser(fixture.stack.synapse, "teamleider", { exact: true });
   citizen2 = await newUser(fixture.stack.synapse, "burger");
   citizen3 = await newUser(fixture.stack.synapse, "burger");
+  citizen4 = await newUser(fixture.stack.synapse, "burger");
+  citizen5 = await newUser(fixture.stack.synapse, "burger");
   await staff.client.setDisplayName("Mevrouw Jansen");
   await colleague.client.setDisplayName("Meneer de Vries");
   await fixture.stack.loket.started();
@@ -213,7 +217,11 @@ describe("terms", () => {
     const invite = await eventually(() => Promise.resolve(coordinator.client.getRooms().find((r) => r.getMyMembership() === "invite")?.roomId), "the coordinator's invite");
     await coordinator.client.joinRoom(invite);
     await botSays(coordinator, invite, new RegExp(`Termijn verstreken bij Burgerzaken: gesprek ${conv.c.reference}`));
-    expect(await metric('loket_response_terms_missed_total{municipality="test",department="burgerzaken"}')).toBeGreaterThanOrEqual(1);
+    // a (reopened, due 14:30) and c in Burgerzaken, b (due 14:00) in Vergunningen: each counted once.
+    expect(await metric('loket_response_terms_missed_total{municipality="test",department="burgerzaken"}')).toBe(2);
+    expect(await metric('loket_response_terms_missed_total{municipality="test",department="vergunningen"}')).toBe(1);
+    await fixture.stack.loket.runTimers();
+    expect(await metric('loket_response_terms_missed_total{municipality="test",department="burgerzaken"}')).toBe(2);
     const [row] = await fixture.stack.loket.database.query<{ overdue: boolean }>("SELECT overdue FROM conversations WHERE reference = $1", [conv.c.reference]);
     expect(row?.overdue).toBe(true);
   });
@@ -245,7 +253,8 @@ describe("input that must crash nothing", () => {
     const original = await send(citizen2, room, { msgtype: MsgType.Text, body: "eerste versie" });
     const sent = [
       await send(citizen2, room, { msgtype: MsgType.Notice, body: "!help" }),
-      await send(citizen2, room, { msgtype: MsgType.Text, body: "* !help", "m.new_content": { msgtype: MsgType.Text, body: "!help" }, "m.relates_to": { rel_type: "m.replace", event_id: original } }),
+      // An edit whose fallback body is itself a command: still an edit, not a new question.
+      await send(citizen2, room, { msgtype: MsgType.Text, body: "!help", "m.new_content": { msgtype: MsgType.Text, body: "!help" }, "m.relates_to": { rel_type: "m.replace", event_id: original } }),
       await send(citizen2, room, { msgtype: MsgType.Text, body: "", format: "org.matrix.custom.html", formatted_body: "<b>alleen html</b>" }),
       await send(citizen2, room, { msgtype: MsgType.Text, body: "" }),
       await send(citizen2, room, { msgtype: MsgType.Text, body: `!status ${"x".repeat(30_000)}` }),
@@ -258,5 +267,56 @@ describe("input that must crash nothing", () => {
     expect(answers.map((a) => String(a.body).split("\n")[0])).toEqual([`Gesprek ${conv.b.reference}: open.`]);
     const failures = await fixture.stack.loket.database.query("SELECT * FROM inbox_failures");
     expect(failures).toEqual([]);
+  });
+});
+
+describe("more of the queue's rules", () => {
+  const row = async (reference: string) => (await fixture.stack.loket.database.query<{ status: string; due_at: Date | null; assigned: string }>(
+    "SELECT status, due_at, assigned FROM conversations WHERE reference = $1", [reference]))[0];
+
+  it("outside hours with someone on duty: the auto-reply, then a notice of who will help", async () => {
+    clock.current = at("2026-11-30T19:00:00Z"); // Monday 20:00, closed; Mevrouw Jansen is on duty and free
+    conv.d = await openConversation(citizen4);
+    const sent = await send(citizen4, conv.d.room, { msgtype: MsgType.Text, body: "Mijn container is niet geleegd." });
+    await processed(sent);
+    await botSays(citizen4, conv.d.room, new RegExp(`Mevrouw Jansen van Gemeente Testdorp helpt u met uw vraag \\(${conv.d.reference}\\)`));
+    const bodies = (await botMessagesAfter(citizen4, conv.d.room, sent)).map((c) => String(c.body));
+    expect(bodies[0]).toMatch(/^We zijn nu gesloten\. Vanaf dinsdag 1 december 09:00 zijn we er weer\./);
+    expect(bodies).toHaveLength(2);
+  });
+
+  it("taken with !neem before the first question: the receipt names who helps, not a place in the queue", async () => {
+    clock.current = at("2026-12-01T08:00:00Z"); // Tuesday 09:00, open
+    conv.e = await openConversation(citizen5);
+    await send(colleague, department, { msgtype: MsgType.Text, body: `!neem ${conv.e.reference}` });
+    await eventually(async () => ((await row(conv.e.reference))?.assigned === JSON.stringify([colleague.userId]) ? true : undefined), "the !neem");
+    expect((await ask(citizen5, conv.e.room, "Hoe vraag ik een parkeervergunning aan?")).body)
+      .toBe(`Bedankt voor uw bericht. Meneer de Vries helpt u. U krijgt uiterlijk dinsdag 1 december 13:00 antwoord. Uw referentie: ${conv.e.reference}.`);
+  });
+
+  it("!wachten stops the clock until the citizen writes; then the conversation is open with a new term", async () => {
+    await eventually(() => colleague.client.joinRoom(conv.e.room).then(() => true), "the colleague's invite to e");
+    await botSays(citizen5, conv.e.room, /Meneer de Vries van Gemeente Testdorp is bij uw gesprek gekomen/);
+    expect((await ask(colleague, conv.e.room, "!wachten")).body).toMatch(/^We wachten op uw reactie\./);
+    expect(await row(conv.e.reference)).toMatchObject({ status: "waiting", due_at: null });
+    expect(await citizen5.client.getStateEvent(conv.e.room, "nl.loket.room", "")).toMatchObject({ status: "waiting" });
+    clock.current = at("2026-12-01T10:00:00Z");
+    const sent = await send(citizen5, conv.e.room, { msgtype: MsgType.Text, body: "Hier is het kenteken: AB-123-C." });
+    await processed(sent);
+    expect(await botMessagesAfter(citizen5, conv.e.room, sent)).toEqual([]);
+    expect((await row(conv.e.reference))?.status).toBe("open");
+    expect((await row(conv.e.reference))?.due_at?.toISOString()).toBe("2026-12-01T14:00:00.000Z"); // 11:00 + 4 working hours
+    await eventually(async () => ((await citizen5.client.getStateEvent(conv.e.room, "nl.loket.room", "")) as { status?: string }).status === "open" ? true : undefined, "the room's status");
+  });
+
+  it("after a staff reply, a question after the quiet period gets no auto-reply, but a new term runs", async () => {
+    const reply = await send(colleague, conv.e.room, { msgtype: MsgType.Text, body: "Dank u, ik regel het." });
+    await processed(reply);
+    expect((await row(conv.e.reference))?.due_at).toBeNull();
+    clock.current = at("2026-12-01T20:00:00Z"); // ten hours later, closed
+    const sent = await send(citizen5, conv.e.room, { msgtype: MsgType.Text, body: "Nog één vraag: geldt dit ook voor mijn tweede auto?" });
+    await processed(sent);
+    expect(await botMessagesAfter(citizen5, conv.e.room, sent)).toEqual([]);
+    expect((await row(conv.e.reference))?.due_at?.toISOString()).toBe("2026-12-02T12:00:00.000Z"); // Wednesday 09:00 + 4 working hours
   });
 });

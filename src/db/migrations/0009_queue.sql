@@ -30,3 +30,19 @@ CREATE TABLE staff_rooms (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (bot, user_id)
 );
+
+-- Each citizen question's decision (asked, answered, with which promise), recorded with the
+-- queue change it made, so that processing the event again (a retry, a restart) answers the
+-- same way instead of deciding anew from the rows it already changed.
+CREATE TABLE queue_questions (
+  event_id     text        PRIMARY KEY,
+  conversation bigint      NOT NULL,
+  at           timestamptz NOT NULL,
+  due_at       timestamptz,
+  answer       boolean     NOT NULL,
+  reopened     boolean     NOT NULL
+);
+
+-- Conversations opened before the queue existed count as asked (their next message gets no
+-- receipt; it starts the answer clock).
+UPDATE conversations SET queued_at = created_at;
