@@ -11,6 +11,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+const CLAIM_BATCH = 10;
+
 export type TimerHandler = (timer: Timer, now: Date) => Promise<void>;
 
 export interface SchedulerOptions {
@@ -52,7 +54,16 @@ export class Scheduler {
   /** Runs every timer due now; returns how many ran. A failing handler is retried after its lease. */
   async tick(): Promise<number> {
     const now = this.clock.now();
-    const due = await claimDue(this.db, now, this.leaseMs);
+    let ran = 0;
+    // Claimed a few at a time, so that each batch runs well within its lease; until none is left.
+    for (;;) {
+      const due = await claimDue(this.db, now, this.leaseMs, CLAIM_BATCH);
+      ran += await this.runAll(due, now);
+      if (due.length < CLAIM_BATCH) return ran;
+    }
+  }
+
+  private async runAll(due: Timer[], now: Date): Promise<number> {
     let ran = 0;
     for (const t of due) {
       const handler = this.handlers.get(t.kind);

@@ -86,6 +86,27 @@ describe.each(["postgres", "pglite"] as const)("timers on %s", (kind) => {
     expect(ran).toHaveLength(50);
   });
 
+  it("a lasting failure ends the timer; timers that keep failing do not hold back newer ones", async () => {
+    const ran: string[] = [];
+    const s = new Scheduler(db, clock, log, { leaseMs: 60_000, isTransient: (err) => !String(err).includes("M_FORBIDDEN") });
+    s.on("term", (t) => {
+      if (t.key.startsWith("refused")) return Promise.reject(new Error("M_FORBIDDEN"));
+      if (t.key.startsWith("flaky")) return Promise.reject(new Error("homeserver down"));
+      ran.push(t.key);
+      return Promise.resolve();
+    });
+    await setTimer(db, "term", "refused", at("2026-03-02T08:00:00Z"));
+    for (let i = 0; i < 12; i++) await setTimer(db, "term", `flaky${i}`, at("2026-03-02T08:30:00Z"));
+    expect(await s.tick()).toBe(0);
+    const [refused] = await db.query<{ fired: boolean }>("SELECT fired_at IS NOT NULL AS fired FROM timers WHERE key = 'refused'");
+    expect(refused?.fired).toBe(true);
+    // The flaky ones' leases ran out; a newer timer is due too: it runs in the first batch.
+    clock.t = at("2026-03-02T09:02:00Z");
+    await setTimer(db, "term", "new", at("2026-03-02T09:01:30Z"));
+    await s.tick();
+    expect(ran).toEqual(["new"]);
+  });
+
   it("a handler that fails (or a process that dies) frees the timer when its lease ends", async () => {
     let attempts = 0;
     const s = new Scheduler(db, clock, log, { leaseMs: 60_000 });
