@@ -3,7 +3,7 @@
 import express from "express";
 import { createCapabilities } from "./capabilities.ts";
 import type { Config } from "./config/schema.ts";
-import { route } from "./core/capability.ts";
+import { routeBatch } from "./core/capability.ts";
 import { databaseOptions, openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { errorMiddleware, MatrixHttpError } from "./http/errors.ts";
@@ -123,17 +123,21 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal });
     teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     let crypto: CryptoEngine | undefined;
-    const inbox = new Inbox(database, async (received) => {
-      if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
-      const raw = crypto ? await crypto.inbound(received, log) : received;
-      if (!raw) return [];
-      const failures = await route(capabilities, decodeEvent(raw), retry);
-      for (const f of failures) {
-        metrics.handlerFailures.inc({ capability: f.capability });
-        log.error({ err: f.error, capability: f.capability, eventId: raw.event_id, roomId: raw.room_id }, "event handler failed");
-      }
-      return failures.map((f) => `${f.capability}: ${String(f.error)}`);
-    }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
+    const inbox = new Inbox(database, { batch: async (roomId, batch) => {
+      const failures = await routeBatch(capabilities, roomId, batch, async (received) => {
+        if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
+        // Undefined: waiting for its room key; it comes back through runLate.
+        const raw = crypto ? await crypto.inbound(received, log) : received;
+        return raw && decodeEvent(raw);
+      }, retry);
+      return failures.map((mine, i) => {
+        for (const f of mine) {
+          metrics.handlerFailures.inc({ capability: f.capability });
+          log.error({ err: f.error, capability: f.capability, eventId: batch[i]?.event_id, roomId }, "event handler failed");
+        }
+        return mine.map((f) => `${f.capability}: ${String(f.error)}`);
+      });
+    } }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();

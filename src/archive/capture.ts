@@ -25,13 +25,14 @@ export type CaptureResult = { archived: true; seq: number; media: number } | { a
 /** Archives a batch of events of one municipality, in the given order. */
 export async function captureBatch(db: Database, municipality: string, inputs: readonly CaptureInput[]): Promise<CaptureResult[]> {
   return db.transaction(async (tx) => {
-    // No wait for the disk here: the inbox transaction is on disk already and is marked processed
-    // (a synchronous commit, which flushes the log up to and including this one) only after this
-    // commit, so a crash can lose only records whose events are then processed again.
-    await tx.query("SET LOCAL synchronous_commit = off");
     // Creates the head on first use and locks it until commit: one writer per chain at a time.
+    // No wait for the disk at commit (set_config(..., true) is SET LOCAL, in the same round
+    // trip): the inbox transaction is on disk already and its processed mark is written only
+    // after this commit, later in the log, so a crash that loses these records loses the mark
+    // too, and the events are processed again.
     const [head] = await tx.query<{ seq: string; hash: string }>(
-      `INSERT INTO archive_heads (municipality, seq, hash) VALUES ($1, 0, $2)
+      `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+       INSERT INTO archive_heads (municipality, seq, hash) SELECT $1, 0, $2 FROM async
        ON CONFLICT (municipality) DO UPDATE SET seq = archive_heads.seq RETURNING seq::text AS seq, hash`,
       [municipality, GENESIS_HASH],
     );
@@ -70,20 +71,19 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
       results.push({ archived: true, seq: f.seq, media: refs.length });
     }
     if (records.length === 0) return results;
-    const ids = await tx.query<{ id: string; conversation: string }>(
-      `INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
-         sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
-       SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
-         received_at, content, ciphertext, content_sha256, prev_hash, hash
-       FROM jsonb_to_recordset($1::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
-         event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
-         content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
-       ORDER BY seq RETURNING id::text AS id, conversation`,
-      [JSON.stringify(records)],
-    );
     const hooks = inputs[0]?.hooks ?? 0;
+    // One statement: the records, the head, the conversations, the media queue, the hook outbox.
     await tx.query(
-      `WITH head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
+      `WITH rec AS (
+         INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
+           sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
+         SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
+           received_at, content, ciphertext, content_sha256, prev_hash, hash
+         FROM jsonb_to_recordset($6::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
+           event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
+           content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
+         ORDER BY seq RETURNING id, conversation),
+       head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
        conv AS (
          INSERT INTO archive_conversations (conversation, municipality, room_id, reference, citizen, category, department, opened_at, last_at, closed_at)
          SELECT conversation, $1, room_id, reference, citizen, category, department, opened_at, last_at, closed_at
@@ -100,9 +100,8 @@ export async function captureBatch(db: Database, municipality: string, inputs: r
          SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
          ON CONFLICT DO NOTHING)
        INSERT INTO archive_hook_outbox (hook, conversation, record_id)
-       SELECT h, r.conversation, r.id FROM jsonb_to_recordset($6::jsonb) AS r(id bigint, conversation text)
-         CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
-      [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(ids), hooks],
+       SELECT h, r.conversation, r.id FROM rec r CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
+      [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(records), hooks],
     );
     return results;
   });

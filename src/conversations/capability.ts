@@ -10,9 +10,9 @@ import { t, type TextKey } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent, MessageEvent } from "../matrix/events.ts";
-import { managedRoomById } from "../rooms/store.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { conversationCommands, type CommandContext } from "./commands.ts";
+import { RoomDirectory } from "./directory.ts";
 import type { Conversations } from "./service.ts";
 import { conversationByRoom, type Conversation } from "./store.ts";
 
@@ -23,6 +23,8 @@ export interface ConversationCapabilityDeps {
   homeserver: Homeserver;
   conversations: Conversations;
   log: Logger;
+  /** What each room is, shared with the archive; default: a directory of its own. */
+  directory?: RoomDirectory;
   /** Commands of later capabilities (office hours), added to the same table. */
   extraCommands?: Command<CommandContext>[];
 }
@@ -36,13 +38,18 @@ interface RoomContext {
 export function conversationsCapability(d: ConversationCapabilityDeps): Capability {
   const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
 
+  const directory = d.directory ?? new RoomDirectory(d.database);
   const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
-    const conversation = await conversationByRoom(d.database, roomId);
-    if (conversation) {
+    const known = await directory.lookup(roomId);
+    // A room's kind and municipality stay; its conversation's status may have changed since.
+    const facts = known.conversation ? await directory.lookup(roomId, true) : known;
+    if (facts.conversation) {
+      // A copy: the directory's answer is shared, and the handlers change theirs.
+      const conversation: Conversation = { ...facts.conversation, assigned: [...facts.conversation.assigned] };
       const municipality = d.municipalities.all.find((m) => m.id === conversation.municipality);
       return municipality && { municipality, place: "conversation", conversation };
     }
-    const managed = await managedRoomById(d.database, roomId);
+    const managed = facts.managed;
     if (!managed || managed.kind === "space") return undefined;
     const municipality = d.municipalities.all.find((m) => m.id === managed.municipality);
     return municipality && { municipality, place: managed.kind };

@@ -11,6 +11,7 @@ import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
+import { groupByRoom } from "./batches.ts";
 import { Marks } from "./marks.ts";
 import { countPending, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction } from "./store.ts";
 
@@ -20,6 +21,13 @@ import { countPending, markProcessed, pendingTransactions, recordFailure, record
  * and is processed again at the next start.
  */
 export type EventProcessor = (event: RawEvent) => Promise<string[]>;
+
+/**
+ * Processes one room's events of one transaction, in order; returns each event's failures (same
+ * index). Throws Interrupted when Loket stops first (the transaction then stays pending); any
+ * other error is a bug: logged, and the batch counts as done.
+ */
+export type BatchProcessor = (roomId: string, events: RawEvent[]) => Promise<string[][]>;
 
 /** More events than this waiting in memory: new transactions are refused (503) until it drains. */
 export const DEFAULT_MAX_PENDING_EVENTS = 10_000;
@@ -58,13 +66,14 @@ export class Inbox {
   private readonly signal: AbortSignal;
   private readonly retryMs: number;
   private readonly db: Database;
-  private readonly process: EventProcessor;
+  private readonly process: BatchProcessor;
   private readonly metrics: Metrics;
   private readonly log: Logger;
 
-  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger, opts: InboxOptions = {}) {
+  /** Takes a processor of single events, or of one room's batch of events ({ batch }). */
+  constructor(db: Database, process: EventProcessor | { batch: BatchProcessor }, metrics: Metrics, log: Logger, opts: InboxOptions = {}) {
     this.db = db;
-    this.process = process;
+    this.process = typeof process === "function" ? this.eachEvent(process) : process.batch;
     this.metrics = metrics;
     this.log = log;
     this.signal = opts.signal ?? new AbortController().signal;
@@ -162,7 +171,7 @@ export class Inbox {
     return new Promise<void>((resolve, reject) => {
       this.queues.enqueue(event.room_id, async () => {
         try {
-          const failures = await this.process(event);
+          const [failures = []] = await this.process(event.room_id, [event]);
           if (failures.length > 0) await this.recordFailure(0, event, failures.join("; "));
           resolve();
         } catch (err) {
@@ -190,13 +199,19 @@ export class Inbox {
       settle(true);
       return;
     }
-    for (const event of txn.events) {
-      this.queues.enqueue(event.room_id, async () => {
+    const batches = groupByRoom(txn.events);
+    remaining = batches.size;
+    for (const [roomId, events] of batches) {
+      this.queues.enqueue(roomId, async () => {
         let finished = false;
         try {
-          const failures = await this.process(event);
-          if (failures.length > 0) await this.recordFailure(txn.seq, event, failures.join("; "));
-          this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          const failures = await this.process(roomId, events);
+          for (const [i, f] of failures.entries()) {
+            const event = events[i];
+            if (event && f.length > 0) await this.recordFailure(txn.seq, event, f.join("; "));
+          }
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          for (let i = 0; i < events.length; i++) this.metrics.processing.observe(seconds);
           finished = true;
         } catch (err) {
           // Interrupted: not done, so the transaction stays pending for the next start.
@@ -204,11 +219,31 @@ export class Inbox {
           finished = !(err instanceof Interrupted);
           if (finished) throw err;
         } finally {
-          this.backlog.release(1, 0);
+          this.backlog.release(events.length, 0);
           settle(finished);
         }
       });
     }
+  }
+
+  /**
+   * A processor of single events, as a batch processor that behaves as each event had its own
+   * job: failures are recorded in order, a bug is logged and its event counts as done.
+   */
+  private eachEvent(process: EventProcessor): BatchProcessor {
+    return async (roomId, events) => {
+      const failures: string[][] = [];
+      for (const event of events) {
+        try {
+          failures.push(await process(event));
+        } catch (err) {
+          if (err instanceof Interrupted) throw err;
+          this.log.error({ err, roomId }, "room queue failure");
+          failures.push([]);
+        }
+      }
+      return failures;
+    };
   }
 
   /**
