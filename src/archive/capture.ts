@@ -1,7 +1,10 @@
 // Writing events into the archive, exactly once, in batches per municipality: one transaction
 // locks the municipality's chain head, skips events already archived (a replay), inserts the
 // new records in order, moves the head, and enqueues their media downloads and hook deliveries.
-import type { Database } from "../db/database.ts";
+// The writer (writer.ts) remembers each chain's head after its writes; given it, a batch is
+// first tried in one statement (one round trip) that writes only if the head is still that one
+// and none of the events is archived yet, else nothing, and then the careful way runs.
+import type { Database, Queryable } from "../db/database.ts";
 import type { RawEvent } from "../matrix/events.ts";
 import { contentHash, GENESIS_HASH, recordHash, type ChainFields } from "./chain.ts";
 import type { RoomContext } from "./context.ts";
@@ -22,87 +25,130 @@ export interface CaptureInput {
 
 export type CaptureResult = { archived: true; seq: number; media: number } | { archived: false };
 
-/** Archives a batch of events of one municipality, in the given order. */
-export async function captureBatch(db: Database, municipality: string, inputs: readonly CaptureInput[]): Promise<CaptureResult[]> {
+/** A chain's head: its last record's seq and hash. */
+export interface ChainHead { seq: number; hash: string }
+
+export interface CaptureOutcome {
+  results: CaptureResult[];
+  /** The head after this batch. */
+  head: ChainHead;
+}
+
+interface Prepared { results: CaptureResult[]; head: ChainHead; records: Record<string, unknown>[]; media: Record<string, unknown>[]; conversations: Record<string, unknown>[]; hooks: number }
+
+/** The records of the batch, chained onto `head`, skipping the events in `seen`. */
+function prepare(municipality: string, inputs: readonly CaptureInput[], head: ChainHead, seen: Set<string>): Prepared {
+  let seq = head.seq;
+  let prev = head.hash;
+  const records: Record<string, unknown>[] = [];
+  const media: Record<string, unknown>[] = [];
+  const conversations = new Map<string, Record<string, unknown>>();
+  const results: CaptureResult[] = [];
+  for (const input of inputs) {
+    const { event, context } = input;
+    if (seen.has(event.event_id)) { results.push({ archived: false }); continue; }
+    seen.add(event.event_id);
+    const ciphertext = input.ciphertext ?? null;
+    const f: ChainFields = {
+      municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: event.room_id,
+      reference: context.reference ?? null, event_id: event.event_id, event_type: event.type,
+      state_key: typeof event.state_key === "string" ? event.state_key : null, sender: event.sender,
+      origin_server_ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : 0,
+      received_at: input.receivedAt.toISOString(), content_sha256: contentHash(event, ciphertext),
+    };
+    prev = recordHash(f);
+    records.push({ ...f, hash: prev, content: event, ciphertext });
+    const refs = mediaRefs(event);
+    for (const r of refs) media.push({ event_id: event.event_id, url: r.url, encrypted: r.encrypted, mime: r.mime ?? null, bot: input.bot });
+    const at = new Date(f.origin_server_ts || input.receivedAt.getTime()).toISOString();
+    const before = conversations.get(f.conversation);
+    conversations.set(f.conversation, {
+      conversation: f.conversation, room_id: f.room_id, reference: f.reference, citizen: context.citizen ?? null, category: context.category ?? null,
+      department: context.department ?? null, closed_at: context.closedAt?.toISOString() ?? null,
+      opened_at: before?.opened_at ?? at, last_at: at, hooks: input.hooks,
+    });
+    results.push({ archived: true, seq: f.seq, media: refs.length });
+  }
+  return { results, head: { seq, hash: prev }, records, media, conversations: [...conversations.values()], hooks: inputs[0]?.hooks ?? 0 };
+}
+
+/**
+ * One statement: moves the head from `from` to the batch's last record, but only if it is still
+ * at `from` and none of the records' events is archived yet; then (only then) the records, the
+ * conversations, the media queue and the hook outbox. Its commit does not wait for the disk
+ * (set_config(..., true) is SET LOCAL): the inbox transaction is on disk already and its
+ * processed mark is written only after this commit, later in the log, so a crash that loses these
+ * records loses the mark too, and the events are processed again. Returns whether it wrote.
+ */
+async function write(db: Queryable, municipality: string, from: ChainHead, p: Prepared): Promise<boolean> {
+  const [row] = await db.query<{ written: number }>(
+    `WITH async AS (SELECT set_config('synchronous_commit', 'off', true) AS v),
+     head AS (
+       UPDATE archive_heads SET seq = $2, hash = $3
+       WHERE municipality = $1 AND seq = $8 AND hash = $9 AND (SELECT v FROM async) = 'off'
+         AND NOT EXISTS (SELECT 1 FROM archive_records WHERE event_id = ANY($10::text[]))
+       RETURNING 1),
+     rec AS (
+       INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
+         sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
+       SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
+         received_at, content, ciphertext, content_sha256, prev_hash, hash
+       FROM jsonb_to_recordset($6::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
+         event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
+         content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
+       WHERE EXISTS (SELECT 1 FROM head)
+       ORDER BY seq RETURNING id, conversation),
+     conv AS (
+       INSERT INTO archive_conversations (conversation, municipality, room_id, reference, citizen, category, department, opened_at, last_at, closed_at)
+       SELECT conversation, $1, room_id, reference, citizen, category, department, opened_at, last_at, closed_at
+       FROM jsonb_to_recordset($4::jsonb) AS c(conversation text, room_id text, reference text, citizen text, category text,
+         department text, opened_at timestamptz, last_at timestamptz, closed_at timestamptz)
+       WHERE EXISTS (SELECT 1 FROM head)
+       ON CONFLICT (conversation) DO UPDATE SET last_at = GREATEST(archive_conversations.last_at, EXCLUDED.last_at),
+         reference = COALESCE(EXCLUDED.reference, archive_conversations.reference),
+         citizen = COALESCE(EXCLUDED.citizen, archive_conversations.citizen),
+         category = COALESCE(EXCLUDED.category, archive_conversations.category),
+         department = COALESCE(EXCLUDED.department, archive_conversations.department),
+         closed_at = COALESCE(EXCLUDED.closed_at, archive_conversations.closed_at)),
+     media AS (
+       INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
+       SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
+       WHERE EXISTS (SELECT 1 FROM head)
+       ON CONFLICT DO NOTHING),
+     outbox AS (
+       INSERT INTO archive_hook_outbox (hook, conversation, record_id)
+       SELECT h, r.conversation, r.id FROM rec r CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h)
+     SELECT count(*)::int AS written FROM head`,
+    [municipality, p.head.seq, p.head.hash, JSON.stringify(p.conversations), JSON.stringify(p.media), JSON.stringify(p.records),
+      p.hooks, from.seq, from.hash, p.records.map((r) => r.event_id)],
+  );
+  return row?.written === 1;
+}
+
+/**
+ * Archives a batch of events of one municipality, in the given order. `head`: the chain's head
+ * as this process last left it (the one-statement try); without it, or when the try finds the
+ * head moved or an event archived already, the head is locked and read first.
+ */
+export async function captureBatch(db: Database, municipality: string, inputs: readonly CaptureInput[], head?: ChainHead): Promise<CaptureOutcome> {
+  if (head) {
+    const p = prepare(municipality, inputs, head, new Set());
+    if (p.records.length === 0) return { results: p.results, head };
+    if (await write(db, municipality, head, p)) return { results: p.results, head: p.head };
+  }
   return db.transaction(async (tx) => {
     // Creates the head on first use and locks it until commit: one writer per chain at a time.
-    // No wait for the disk at commit (set_config(..., true) is SET LOCAL, in the same round
-    // trip): the inbox transaction is on disk already and its processed mark is written only
-    // after this commit, later in the log, so a crash that loses these records loses the mark
-    // too, and the events are processed again.
-    const [head] = await tx.query<{ seq: string; hash: string }>(
-      `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-       INSERT INTO archive_heads (municipality, seq, hash) SELECT $1, 0, $2 FROM async
+    const [locked] = await tx.query<{ seq: string; hash: string }>(
+      `INSERT INTO archive_heads (municipality, seq, hash) VALUES ($1, 0, $2)
        ON CONFLICT (municipality) DO UPDATE SET seq = archive_heads.seq RETURNING seq::text AS seq, hash`,
       [municipality, GENESIS_HASH],
     );
-    if (!head) throw new Error("archive head could not be locked");
+    if (!locked) throw new Error("archive head could not be locked");
+    const from = { seq: Number(locked.seq), hash: locked.hash };
     const known = await tx.query<{ event_id: string }>("SELECT event_id FROM archive_records WHERE event_id = ANY($1::text[])", [inputs.map((i) => i.event.event_id)]);
-    const seen = new Set(known.map((k) => k.event_id));
-    let seq = Number(head.seq);
-    let prev = head.hash;
-    const records: Record<string, unknown>[] = [];
-    const media: Record<string, unknown>[] = [];
-    const conversations = new Map<string, Record<string, unknown>>();
-    const results: CaptureResult[] = [];
-    for (const input of inputs) {
-      const { event, context } = input;
-      if (seen.has(event.event_id)) { results.push({ archived: false }); continue; }
-      seen.add(event.event_id);
-      const ciphertext = input.ciphertext ?? null;
-      const f: ChainFields = {
-        municipality, seq: ++seq, prev_hash: prev, room_id: event.room_id, conversation: event.room_id,
-        reference: context.reference ?? null, event_id: event.event_id, event_type: event.type,
-        state_key: typeof event.state_key === "string" ? event.state_key : null, sender: event.sender,
-        origin_server_ts: typeof event.origin_server_ts === "number" ? event.origin_server_ts : 0,
-        received_at: input.receivedAt.toISOString(), content_sha256: contentHash(event, ciphertext),
-      };
-      prev = recordHash(f);
-      records.push({ ...f, hash: prev, content: event, ciphertext });
-      const refs = mediaRefs(event);
-      for (const r of refs) media.push({ event_id: event.event_id, url: r.url, encrypted: r.encrypted, mime: r.mime ?? null, bot: input.bot });
-      const at = new Date(f.origin_server_ts || input.receivedAt.getTime()).toISOString();
-      const before = conversations.get(f.conversation);
-      conversations.set(f.conversation, {
-        conversation: f.conversation, room_id: f.room_id, reference: f.reference, citizen: context.citizen ?? null, category: context.category ?? null,
-        department: context.department ?? null, closed_at: context.closedAt?.toISOString() ?? null,
-        opened_at: before?.opened_at ?? at, last_at: at, hooks: input.hooks,
-      });
-      results.push({ archived: true, seq: f.seq, media: refs.length });
-    }
-    if (records.length === 0) return results;
-    const hooks = inputs[0]?.hooks ?? 0;
-    // One statement: the records, the head, the conversations, the media queue, the hook outbox.
-    await tx.query(
-      `WITH rec AS (
-         INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
-           sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
-         SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
-           received_at, content, ciphertext, content_sha256, prev_hash, hash
-         FROM jsonb_to_recordset($6::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
-           event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
-           content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
-         ORDER BY seq RETURNING id, conversation),
-       head AS (UPDATE archive_heads SET seq = $2, hash = $3 WHERE municipality = $1),
-       conv AS (
-         INSERT INTO archive_conversations (conversation, municipality, room_id, reference, citizen, category, department, opened_at, last_at, closed_at)
-         SELECT conversation, $1, room_id, reference, citizen, category, department, opened_at, last_at, closed_at
-         FROM jsonb_to_recordset($4::jsonb) AS c(conversation text, room_id text, reference text, citizen text, category text,
-           department text, opened_at timestamptz, last_at timestamptz, closed_at timestamptz)
-         ON CONFLICT (conversation) DO UPDATE SET last_at = GREATEST(archive_conversations.last_at, EXCLUDED.last_at),
-           reference = COALESCE(EXCLUDED.reference, archive_conversations.reference),
-           citizen = COALESCE(EXCLUDED.citizen, archive_conversations.citizen),
-           category = COALESCE(EXCLUDED.category, archive_conversations.category),
-           department = COALESCE(EXCLUDED.department, archive_conversations.department),
-           closed_at = COALESCE(EXCLUDED.closed_at, archive_conversations.closed_at)),
-       media AS (
-         INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
-         SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
-         ON CONFLICT DO NOTHING)
-       INSERT INTO archive_hook_outbox (hook, conversation, record_id)
-       SELECT h, r.conversation, r.id FROM rec r CROSS JOIN generate_series(0, $7 - 1) AS h ORDER BY r.id, h`,
-      [municipality, seq, prev, JSON.stringify([...conversations.values()]), JSON.stringify(media), JSON.stringify(records), hooks],
-    );
-    return results;
+    const p = prepare(municipality, inputs, from, new Set(known.map((k) => k.event_id)));
+    if (p.records.length === 0) return { results: p.results, head: from };
+    if (!(await write(tx, municipality, from, p))) throw new Error("archive head moved while locked");
+    return { results: p.results, head: p.head };
   });
 }

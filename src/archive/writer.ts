@@ -3,9 +3,10 @@
 // waiting for a municipality (those that arrive within one turn of the event loop, and those
 // that arrive while a write is under way) are written together, up to MAX_BATCH events per
 // transaction, one transaction at a time, in the order they arrived. Each room waits for its
-// own batch, so a room's order holds.
+// own batch, so a room's order holds. The writer remembers each chain's head as its last write
+// left it, so that a batch usually takes one statement (see capture.ts).
 import type { Database } from "../db/database.ts";
-import { captureBatch, type CaptureInput, type CaptureResult } from "./capture.ts";
+import { captureBatch, type CaptureInput, type CaptureResult, type ChainHead } from "./capture.ts";
 
 interface Pending { inputs: CaptureInput[]; resolve(r: CaptureResult[]): void; reject(err: unknown): void }
 
@@ -31,6 +32,8 @@ export class ArchiveWriter {
   private readonly db: Database;
   private readonly queues = new Map<string, Pending[]>();
   private readonly running = new Set<string>();
+  /** Each chain's head after this process's last write; forgotten on any failure. */
+  private readonly heads = new Map<string, ChainHead>();
 
   constructor(db: Database) {
     this.db = db;
@@ -70,7 +73,7 @@ export class ArchiveWriter {
       for (let q = this.queues.get(municipality); q && q.length > 0; q = this.queues.get(municipality)) {
         const batch = takeBatch(q, MAX_BATCH);
         try {
-          const results = await captureBatch(this.db, municipality, batch.flatMap((p) => p.inputs));
+          const results = await this.capture(municipality, batch.flatMap((p) => p.inputs));
           let i = 0;
           for (const p of batch) {
             p.resolve(results.slice(i, i + p.inputs.length));
@@ -79,7 +82,7 @@ export class ArchiveWriter {
         } catch (err) {
           if (batch.length > 1 && isLasting(err)) {
             // One room's events cannot be archived: the other rooms must not fail with them.
-            for (const p of batch) await captureBatch(this.db, municipality, p.inputs).then((r) => { p.resolve(r); }, (e: unknown) => { p.reject(e); });
+            for (const p of batch) await this.capture(municipality, p.inputs).then((r) => { p.resolve(r); }, (e: unknown) => { p.reject(e); });
           } else {
             // Every room of the batch retries (see capability.ts).
             for (const p of batch) p.reject(err);
@@ -88,6 +91,17 @@ export class ArchiveWriter {
       }
     } finally {
       this.running.delete(municipality);
+    }
+  }
+
+  private async capture(municipality: string, inputs: CaptureInput[]): Promise<CaptureResult[]> {
+    try {
+      const { results, head } = await captureBatch(this.db, municipality, inputs, this.heads.get(municipality));
+      this.heads.set(municipality, head);
+      return results;
+    } catch (err) {
+      this.heads.delete(municipality);
+      throw err;
     }
   }
 }

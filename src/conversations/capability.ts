@@ -39,10 +39,14 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
   const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
 
   const directory = d.directory ?? new RoomDirectory(d.database);
+  /** Rooms whose conversation was read during their batch under way (see endBatch). */
+  const readInBatch = new Set<string>();
   const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
-    const known = await directory.lookup(roomId);
-    // A room's kind and municipality stay; its conversation's status may have changed since.
-    const facts = known.conversation ? await directory.lookup(roomId, true) : known;
+    // A room's conversation may have changed (closed by another process): read once per batch,
+    // after it began, together with the other rooms' (so that their batches go on together).
+    // Loket's own changes during the batch drop the directory's answer, and are read again.
+    const facts = await directory.lookup(roomId, !readInBatch.has(roomId));
+    readInBatch.add(roomId);
     if (facts.conversation) {
       // A copy: the directory's answer is shared, and the handlers change theirs.
       const conversation: Conversation = { ...facts.conversation, assigned: [...facts.conversation.assigned] };
@@ -61,6 +65,10 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
 
   return {
     name: "conversations",
+    endBatch(roomId) {
+      readInBatch.delete(roomId);
+      return Promise.resolve();
+    },
     async onMessage(ev: MessageEvent) {
       if (ev.msgtype === "m.notice" || isBot(ev.sender)) return;
       const parsed = parseCommand(ev.body);
