@@ -7,7 +7,7 @@ import { EventFailures, routeBatch, type Capability } from "../../src/core/capab
 import { RoomDirectory } from "../../src/conversations/directory.ts";
 import { roomTablesChanged } from "../../src/db/changes.ts";
 import type { Database } from "../../src/db/database.ts";
-import { groupByRoom } from "../../src/inbox/batches.ts";
+import { groupByRoom, RoomGroups } from "../../src/inbox/batches.ts";
 import { decodeEvent, type RawEvent } from "../../src/matrix/events.ts";
 import { Interrupted } from "../../src/util/retry.ts";
 
@@ -21,6 +21,30 @@ describe("a transaction's events in room batches", () => {
     expect([...batches.keys()]).toEqual(["!a:hs", "!b:hs", "!c:hs"]);
     expect([...batches.values()].map((b) => b.map((e) => e.event_id))).toEqual([["$1", "$3"], ["$2", "$5"], ["$4"]]);
     expect(groupByRoom([]).size).toBe(0);
+  });
+});
+
+describe("a busy room's waiting transactions in one batch", () => {
+  const share = (n: number, tag: string) => ({ tag, events: Array.from({ length: n }, () => 0) });
+
+  it("a share joins the group that waits in its room, up to the limit; a started group takes no more", () => {
+    const groups = new RoomGroups<ReturnType<typeof share>>(5);
+    const first = groups.add("!a:hs", share(2, "t1"));
+    expect(first?.map((s) => s.tag)).toEqual(["t1"]);
+    expect(groups.add("!a:hs", share(2, "t2"))).toBeUndefined();
+    expect(groups.add("!b:hs", share(1, "t2"))?.map((s) => s.tag)).toEqual(["t2"]);
+    // Beyond the limit: a group of its own.
+    const third = groups.add("!a:hs", share(3, "t3"));
+    expect(third?.map((s) => s.tag)).toEqual(["t3"]);
+    expect(first?.map((s) => s.tag)).toEqual(["t1", "t2"]);
+    groups.close("!a:hs", third);
+    expect(groups.add("!a:hs", share(1, "t4"))?.map((s) => s.tag)).toEqual(["t4"]);
+    // Closing an older group leaves the waiting one open.
+    groups.close("!a:hs", first);
+    expect(groups.add("!a:hs", share(1, "t5"))).toBeUndefined();
+    // Something else queued in the room (a late event): the next share starts a new group.
+    groups.close("!a:hs");
+    expect(groups.add("!a:hs", share(1, "t6"))?.map((s) => s.tag)).toEqual(["t6"]);
   });
 });
 
