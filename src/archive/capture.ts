@@ -93,7 +93,7 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
          sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
        SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
          received_at, content, ciphertext, content_sha256, prev_hash, hash
-       FROM jsonb_to_recordset($6::jsonb) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
+       FROM json_to_recordset($6::json) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
          event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
          content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
        WHERE EXISTS (SELECT 1 FROM head)
@@ -101,7 +101,7 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
      conv AS (
        INSERT INTO archive_conversations (conversation, municipality, room_id, reference, citizen, category, department, opened_at, last_at, closed_at)
        SELECT conversation, $1, room_id, reference, citizen, category, department, opened_at, last_at, closed_at
-       FROM jsonb_to_recordset($4::jsonb) AS c(conversation text, room_id text, reference text, citizen text, category text,
+       FROM json_to_recordset($4::json) AS c(conversation text, room_id text, reference text, citizen text, category text,
          department text, opened_at timestamptz, last_at timestamptz, closed_at timestamptz)
        WHERE EXISTS (SELECT 1 FROM head)
        ON CONFLICT (conversation) DO UPDATE SET last_at = GREATEST(archive_conversations.last_at, EXCLUDED.last_at),
@@ -112,7 +112,7 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
          closed_at = COALESCE(EXCLUDED.closed_at, archive_conversations.closed_at)),
      media AS (
        INSERT INTO archive_media (event_id, url, municipality, bot, encrypted, mime)
-       SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM jsonb_to_recordset($5::jsonb) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
+       SELECT m.event_id, m.url, $1, m.bot, m.encrypted, m.mime FROM json_to_recordset($5::json) AS m(event_id text, url text, bot text, encrypted boolean, mime text)
        WHERE EXISTS (SELECT 1 FROM head)
        ON CONFLICT DO NOTHING),
      outbox AS (
