@@ -59,11 +59,12 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   async function write(inputs: CaptureInput[]): Promise<void> {
     const results = await writer.write(inputs);
     let media = 0;
+    const debug = log.isLevelEnabled("debug");
     results.forEach((res, i) => {
       if (!res.archived) return;
       media += res.media;
       const input = inputs[i];
-      log.debug({ eventId: input?.event.event_id, roomId: input?.event.room_id, seq: res.seq, municipality: input?.context.municipality }, "archived");
+      if (debug) log.debug({ eventId: input?.event.event_id, roomId: input?.event.room_id, seq: res.seq, municipality: input?.context.municipality }, "archived");
     });
     if (media > 0) workers?.wakeMedia();
     if (config.archive.hooks.length > 0 && results.some((r) => r.archived)) workers?.wakeHooks();

@@ -46,7 +46,9 @@ export class ArchiveWriter {
     const parts = new Map<string, number[]>();
     inputs.forEach((input, i) => {
       const m = input.context.municipality;
-      parts.set(m, [...(parts.get(m) ?? []), i]);
+      const part = parts.get(m);
+      if (part) part.push(i);
+      else parts.set(m, [i]);
     });
     const results: CaptureResult[] = inputs.map(() => ({ archived: false }));
     await Promise.all([...parts].map(async ([m, indexes]) => {
