@@ -26,7 +26,7 @@ import { aliasQueryHandler } from "./rooms/alias-query.ts";
 import { Reconciler } from "./rooms/reconcile.ts";
 import { pingHomeserver as pingWithRetry } from "./matrix/ping.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
-import { withRetry } from "./util/retry.ts";
+import { Interrupted, withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -126,8 +126,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const inbox = new Inbox(database, { batch: async (roomId, batch) => {
       const failures = await routeBatch(capabilities, roomId, batch, async (received) => {
         if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
-        // Undefined: waiting for its room key; it comes back through runLate.
-        const raw = crypto ? await crypto.inbound(received, log) : received;
+        // Undefined: waiting for its room key; it comes back through runLate. A failure is this
+        // event's alone (logged; it counts as done, as a handler bug does), not its batch's.
+        const raw = crypto ? await crypto.inbound(received, log).catch((err: unknown) => {
+          if (err instanceof Interrupted) throw err;
+          log.error({ err, eventId: received.event_id, roomId }, "room queue failure");
+          return undefined;
+        }) : received;
         return raw && decodeEvent(raw);
       }, retry);
       return failures.map((mine, i) => {
