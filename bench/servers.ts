@@ -11,6 +11,7 @@ import { pino } from "pino";
 import pg from "pg";
 import { start } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
+import type { Database } from "../src/db/database.ts";
 
 export const HS_TOKEN = randomBytes(16).toString("hex");
 
@@ -106,7 +107,15 @@ export async function runLimit(serverUrl: string, bodies: string[], concurrency:
   }
 }
 
-export async function runLoket(store: "postgres" | "pglite", serverUrl: string, bodies: string[], concurrency: number): Promise<RunResult> {
+/** What a Loket run needs beyond the defaults: config (municipalities) and rows that exist before the flood. */
+export interface LoketSetup {
+  config?: Record<string, unknown>;
+  seed?(db: Database): Promise<void>;
+  /** Checked after the run (for example: the archive holds every event it should). */
+  check?(db: Database): Promise<void>;
+}
+
+export async function runLoket(store: "postgres" | "pglite", serverUrl: string, bodies: string[], concurrency: number, setup: LoketSetup = {}): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "loket-bench-"));
   const db = store === "postgres" ? await scratchDatabase(serverUrl) : undefined;
   const url = db?.url ?? "";
@@ -114,15 +123,19 @@ export async function runLoket(store: "postgres" | "pglite", serverUrl: string, 
     homeserver: { url: "http://127.0.0.1:9", domain: "bench.test" },
     appservice: { port: 0, as_token: randomBytes(16).toString("hex"), hs_token: HS_TOKEN },
     database: { url, data_dir: join(dir, "pglite") },
+    archive: { blob_dir: join(dir, "blobs") },
+    ...setup.config,
   });
   const app = await start(config, { logger: pino({ level: "silent" }) });
   try {
+    await setup.seed?.(app.database);
     const started = performance.now();
     const ackSeconds = await flood(app.url, bodies, concurrency);
     await app.idle();
     const processedSeconds = (performance.now() - started) / 1000;
     const [row] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
     if (row?.n !== bodies.length) throw new Error(`expected ${bodies.length} processed transactions, found ${row?.n ?? 0}`);
+    await setup.check?.(app.database);
     return { ackSeconds, processedSeconds };
   } finally {
     await app.stop();

@@ -3,7 +3,7 @@
 import express from "express";
 import { createCapabilities } from "./capabilities.ts";
 import type { Config } from "./config/schema.ts";
-import { route } from "./core/capability.ts";
+import { routeBatch } from "./core/capability.ts";
 import { databaseOptions, openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { errorMiddleware, MatrixHttpError } from "./http/errors.ts";
@@ -17,7 +17,7 @@ import { pruneProcessed } from "./inbox/store.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
 import { Homeserver } from "./matrix/client.ts";
-import { decodeEvent } from "./matrix/events.ts";
+import { decodeEvent, type RawEvent } from "./matrix/events.ts";
 import { classify, isTransient } from "./matrix/failures.ts";
 import { HomeserverGate } from "./matrix/gate.ts";
 import { RoomEncryption } from "./matrix/room-encryption.ts";
@@ -27,7 +27,7 @@ import { Reconciler } from "./rooms/reconcile.ts";
 import { pingHomeserver as pingWithRetry } from "./matrix/ping.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.ts";
-import { withRetry } from "./util/retry.ts";
+import { Interrupted, withRetry } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -132,19 +132,31 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     // Stopped before the capabilities (teardown runs in reverse).
     teardown.push(() => scheduler.stop());
     let crypto: CryptoEngine | undefined;
-    const inbox = new Inbox(database, async (received) => {
-      if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
-      const decrypted = crypto ? await crypto.inbound(received, log) : received;
-      // Not decryptable now (its room key has not arrived, or never will): only the archive
-      // keeps it, as ciphertext; a late key brings the decrypted event through every hook.
-      const raw = decrypted ?? received;
-      const failures = await route(capabilities, decodeEvent(raw), retry, decrypted ? "event" : "undecrypted");
-      for (const f of failures) {
-        metrics.handlerFailures.inc({ capability: f.capability });
-        log.error({ err: f.error, capability: f.capability, eventId: raw.event_id, roomId: raw.room_id }, "event handler failed");
-      }
-      return failures.map((f) => `${f.capability}: ${String(f.error)}`);
-    }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
+    const inbox = new Inbox(database, { batch: async (roomId, batch) => {
+      const failures = await routeBatch(capabilities, roomId, batch, async (received) => {
+        if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
+        // Undefined: not decryptable now (its room key has not arrived, or never will): only the
+        // archive keeps it, as ciphertext; a late key brings the decrypted event back through
+        // runLate and every hook. A failure is this event's alone (logged; it counts as done, as
+        // a handler bug does), not its batch's.
+        let raw: RawEvent | undefined;
+        try {
+          raw = crypto ? await crypto.inbound(received, log) : received;
+        } catch (err) {
+          if (err instanceof Interrupted) throw err;
+          log.error({ err, eventId: received.event_id, roomId }, "room queue failure");
+          return undefined;
+        }
+        return raw ? { ev: decodeEvent(raw), as: "event" as const } : { ev: decodeEvent(received), as: "undecrypted" as const };
+      }, retry);
+      return failures.map((mine, i) => {
+        for (const f of mine) {
+          metrics.handlerFailures.inc({ capability: f.capability });
+          log.error({ err: f.error, capability: f.capability, eventId: batch[i]?.event_id, roomId }, "event handler failed");
+        }
+        return mine.map((f) => `${f.capability}: ${String(f.error)}`);
+      });
+    } }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();

@@ -1,11 +1,11 @@
 // The one index of capabilities, in the order their hooks run.
 import { archiveCapability } from "./archive/capability.ts";
 import { archiveCommands } from "./archive/commands.ts";
-import { cachedContext, chainContexts, directRoomContext } from "./archive/context.ts";
-import { conversationContext, managedRoomContext } from "./conversations/archive-context.ts";
+import { directoryContext } from "./conversations/archive-context.ts";
 import type { Config } from "./config/schema.ts";
 import type { Capability } from "./core/capability.ts";
 import { conversationsCapability } from "./conversations/capability.ts";
+import { RoomDirectory } from "./conversations/directory.ts";
 import { dmGuardCapability } from "./conversations/dm-guard.ts";
 import { greetingCapability } from "./conversations/greeting.ts";
 import { Conversations } from "./conversations/service.ts";
@@ -44,16 +44,19 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
     config, db: database, hs: homeserver, metrics, log: log.child({ capability: "queue" }),
     clock: deps.clock, scheduler: deps.scheduler, conversations, municipalities,
   });
+  // What each room is (conversation, managed room, direct chat): asked for every event by the
+  // conversations and archive capabilities, read once per batch of rooms.
+  const directory = new RoomDirectory(database);
   const list = [
     roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
     greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
     conversationsCapability({
-      ...deps, conversations, queue: desk, log: log.child({ capability: "conversations" }),
+      ...deps, conversations, directory, queue: desk, log: log.child({ capability: "conversations" }),
       extraCommands: [...queueCommands(desk), ...archiveCommands({ config, db: database })],
     }),
     queueCapability(desk),
-    archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: cachedContext(chainContexts(conversationContext(database), managedRoomContext(database), directRoomContext(database, municipalities))) }),
+    archiveCapability({ ...deps, db: database, log: log.child({ capability: "archive" }), context: directoryContext(directory, municipalities) }),
     federationCapability({ ...deps, log: log.child({ capability: "federation" }) }),
   ];
   const names = new Set<string>();

@@ -1,17 +1,21 @@
 // The archive capability: every event in a municipality's rooms is archived while it is
 // processed (it runs after the other capabilities, so a DM the greeting just joined counts).
-// A database failure is retried until it passes or Loket stops (the event then stays pending
-// and is processed again at the next start): an event is never marked processed unarchived.
+// Each event's room context is taken when the event passes; the records of a room's batch (its
+// events of one transaction) are written together when the batch ends, and the rooms' batches
+// of a municipality are written in one transaction (writer.ts). A database failure is retried
+// until it passes or Loket stops (the batch then stays pending and is processed again at the
+// next start): an event is never marked processed unarchived.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
-import type { Capability } from "../core/capability.ts";
+import { EventFailures, type Capability } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { RoomEvent } from "../matrix/events.ts";
 import type { Municipalities } from "../tenants/municipalities.ts";
 import { Interrupted } from "../util/retry.ts";
-import { ArchiveWriter } from "./writer.ts";
+import type { CaptureInput } from "./capture.ts";
+import { ArchiveWriter, isLasting } from "./writer.ts";
 import type { ArchiveContext } from "./context.ts";
 import { startWorkers, type Workers } from "./workers.ts";
 
@@ -25,9 +29,6 @@ export interface ArchiveDeps {
   signal: AbortSignal;
 }
 
-/** SQLSTATE classes of errors that no retry can fix (bad data, constraint violations). */
-const LASTING = /^(22|23|42)/;
-
 export function archiveCapability(deps: ArchiveDeps): Capability {
   const { config, municipalities, db, log, context, signal } = deps;
   let workers: Workers | undefined;
@@ -35,37 +36,52 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
   const writer = new ArchiveWriter(db);
   const hookUrls = config.archive.hooks.map((h) => h.url);
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
+  /**
+   * Each room's events of the batch under way, with their context as it was when each was
+   * processed; endBatch writes them in one go (the batch is done only once they are written).
+   */
+  const batches = new Map<string, CaptureInput[]>();
 
-  async function archive(ev: RoomEvent): Promise<void> {
+  async function capture(ev: RoomEvent): Promise<void> {
     if (municipalities.isOwnBot(ev.sender) || (ev.kind === "membership" && municipalities.isOwnBot(ev.target))) context.forget?.(ev.roomId);
     const ctx = await context.roomContext(ev.roomId);
     if (!ctx) return;
-    const res = await writer.write({
+    const batch = batches.get(ev.raw.room_id) ?? [];
+    batch.push({
       event: ev.raw,
       context: ctx,
       receivedAt: new Date(),
       bot: bots.get(ctx.municipality) ?? municipalities.senderUserId,
       hooks: hookUrls,
     });
-    if (res.archived) {
-      log.debug({ eventId: ev.eventId, roomId: ev.roomId, seq: res.seq, municipality: ctx.municipality }, "archived");
-      if (res.media > 0) workers?.wakeMedia();
-      if (config.archive.hooks.length > 0) workers?.wakeHooks();
-    }
+    batches.set(ev.raw.room_id, batch);
   }
 
-  async function archiveRetrying(ev: RoomEvent): Promise<void> {
-    if (!config.archive.enabled) return;
+  async function write(inputs: CaptureInput[]): Promise<void> {
+    const results = await writer.write(inputs);
+    let media = 0;
+    const debug = log.isLevelEnabled("debug");
+    results.forEach((res, i) => {
+      if (!res.archived) return;
+      media += res.media;
+      const input = inputs[i];
+      if (debug) log.debug({ eventId: input?.event.event_id, roomId: input?.event.room_id, seq: res.seq, municipality: input?.context.municipality }, "archived");
+    });
+    if (media > 0) workers?.wakeMedia();
+    if (config.archive.hooks.length > 0 && results.some((r) => r.archived)) workers?.wakeHooks();
+  }
+
+  /** Retries a database failure until it passes or Loket stops (Interrupted); lasting ones are thrown. */
+  async function retrying(what: string, fn: () => Promise<void>): Promise<void> {
     for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
       if (stopping()) throw new Interrupted();
       try {
-        await archive(ev);
+        await fn();
         return;
       } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (typeof code === "string" && LASTING.test(code)) throw err;
+        if (isLasting(err)) throw err;
         if (stopping()) throw new Interrupted();
-        log.warn({ err: String(err), eventId: ev.eventId, delayMs: delay }, "could not archive an event; retrying");
+        log.warn({ err: String(err), what, delayMs: delay }, "could not archive; retrying");
         try {
           await sleep(delay, undefined, { signal });
         } catch {
@@ -82,9 +98,36 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       workers = startWorkers(deps);
       return Promise.resolve();
     },
-    onEvent: archiveRetrying,
+    async onEvent(ev) {
+      if (!config.archive.enabled) return;
+      await retrying(ev.eventId, () => capture(ev));
+    },
     // The ciphertext of an event whose room key has not arrived (see README, "Late room keys").
-    onUndecrypted: archiveRetrying,
+    async onUndecrypted(ev) {
+      if (!config.archive.enabled) return;
+      await retrying(ev.eventId, () => capture(ev));
+    },
+    async endBatch(roomId, outcome) {
+      const inputs = batches.get(roomId);
+      batches.delete(roomId);
+      if (!inputs || outcome === "interrupted") return;
+      try {
+        await retrying(roomId, () => write(inputs));
+      } catch (err) {
+        if (!isLasting(err)) throw err;
+        // An event the database refuses must not keep the others out: each on its own, in order.
+        const failures = new Map<string, unknown>();
+        for (const input of inputs) {
+          try {
+            await retrying(input.event.event_id, () => write([input]));
+          } catch (e) {
+            if (!isLasting(e)) throw e;
+            failures.set(input.event.event_id, e);
+          }
+        }
+        if (failures.size > 0) throw new EventFailures(failures);
+      }
+    },
     async stop() {
       await workers?.stop();
     },

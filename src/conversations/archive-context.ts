@@ -1,32 +1,29 @@
-// What the archive needs to know of the rooms this capability manages: conversation rooms (with
-// their reference, department, citizen and closure) and the municipality's own rooms (space,
-// service desk, departments). Plugged in front of the archive's direct-chat resolver.
+// What the archive needs to know of the rooms this capability knows: conversation rooms (with
+// their reference, department, citizen and closure), the municipality's own rooms (space,
+// service desk, departments) and the bots' direct chats, in that order: the first that knows the
+// room wins. Read through the room directory: one query per batch of rooms, kept a few seconds.
 import type { ArchiveContext } from "../archive/context.ts";
-import type { Database } from "../db/database.ts";
+import type { Municipalities } from "../tenants/municipalities.ts";
+import type { RoomDirectory } from "./directory.ts";
 
-export function conversationContext(db: Database): ArchiveContext {
+export function directoryContext(directory: RoomDirectory, municipalities: Municipalities): ArchiveContext {
   return {
     async roomContext(roomId) {
-      const [c] = await db.query<{ municipality: string; reference: string; department: string; citizen: string; status: string; updated_at: Date | string }>(
-        "SELECT municipality, reference, department, citizen, status, updated_at FROM conversations WHERE room_id = $1 ORDER BY id DESC LIMIT 1",
-        [roomId],
-      );
-      if (!c) return undefined;
-      return {
-        municipality: c.municipality, reference: c.reference, department: c.department, citizen: c.citizen,
-        ...(c.status === "closed" ? { closedAt: new Date(c.updated_at) } : {}),
-      };
+      const { conversation: c, managed, direct } = await directory.lookup(roomId);
+      if (c) {
+        return {
+          municipality: c.municipality, reference: c.reference, department: c.department, citizen: c.citizen,
+          ...(c.status === "closed" ? { closedAt: c.updatedAt } : {}),
+        };
+      }
+      if (managed) return { municipality: managed.municipality, ...(managed.department ? { department: managed.department } : {}) };
+      if (!direct) return undefined;
+      // Rooms the bot has left still count, so that its own leave (and what led to it) is kept.
+      const m = direct.bot === municipalities.senderUserId ? municipalities.defaultMunicipality : municipalities.byBotUserId(direct.bot);
+      return m ? { municipality: m.id, citizen: direct.citizen } : undefined;
     },
-  };
-}
-
-export function managedRoomContext(db: Database): ArchiveContext {
-  return {
-    async roomContext(roomId) {
-      const [r] = await db.query<{ municipality: string; department: string | null }>(
-        "SELECT municipality, department FROM managed_rooms WHERE room_id = $1", [roomId],
-      );
-      return r ? { municipality: r.municipality, ...(r.department ? { department: r.department } : {}) } : undefined;
+    forget(roomId) {
+      directory.forget(roomId);
     },
   };
 }

@@ -10,9 +10,9 @@ import { t, type TextKey } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent, MessageEvent } from "../matrix/events.ts";
-import { managedRoomById } from "../rooms/store.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { conversationCommands, type CommandContext } from "./commands.ts";
+import { RoomDirectory } from "./directory.ts";
 import type { Conversations } from "./service.ts";
 import { conversationByRoom, type Conversation } from "./store.ts";
 
@@ -23,6 +23,8 @@ export interface ConversationCapabilityDeps {
   homeserver: Homeserver;
   conversations: Conversations;
   log: Logger;
+  /** What each room is, shared with the archive; default: a directory of its own. */
+  directory?: RoomDirectory;
   /** Commands of later capabilities (office hours), added to the same table. */
   extraCommands?: Command<CommandContext>[];
   /** The service queue: told when the citizen or staff write in a conversation. */
@@ -53,13 +55,22 @@ const isEdit = (ev: MessageEvent): boolean => {
 export function conversationsCapability(d: ConversationCapabilityDeps): Capability {
   const table = new CommandTable<CommandContext>([...conversationCommands(d.conversations), ...(d.extraCommands ?? [])]);
 
+  const directory = d.directory ?? new RoomDirectory(d.database);
+  /** Rooms whose conversation was read during their batch under way (see endBatch). */
+  const readInBatch = new Set<string>();
   const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
-    const conversation = await conversationByRoom(d.database, roomId);
-    if (conversation) {
+    // A room's conversation may have changed (closed by another process): read once per batch,
+    // after it began, together with the other rooms' (so that their batches go on together).
+    // Loket's own changes during the batch drop the directory's answer, and are read again.
+    const facts = await directory.lookup(roomId, !readInBatch.has(roomId));
+    readInBatch.add(roomId);
+    if (facts.conversation) {
+      // A copy: the directory's answer is shared, and the handlers change theirs.
+      const conversation: Conversation = { ...facts.conversation, assigned: [...facts.conversation.assigned] };
       const municipality = d.municipalities.all.find((m) => m.id === conversation.municipality);
       return municipality && { municipality, place: "conversation", conversation };
     }
-    const managed = await managedRoomById(d.database, roomId);
+    const managed = facts.managed;
     if (!managed || managed.kind === "space") return undefined;
     const municipality = d.municipalities.all.find((m) => m.id === managed.municipality);
     return municipality && { municipality, place: managed.kind, ...(managed.department ? { department: managed.department } : {}) };
@@ -86,6 +97,10 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
 
   return {
     name: "conversations",
+    endBatch(roomId) {
+      readInBatch.delete(roomId);
+      return Promise.resolve();
+    },
     async onMessage(ev: MessageEvent) {
       // Notices and other bots are never answered; an edit is not a new message.
       if (ev.msgtype === "m.notice" || isBot(ev.sender) || isEdit(ev)) return;

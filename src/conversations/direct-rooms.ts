@@ -1,4 +1,5 @@
 // The direct chats the bots are in (table direct_rooms), and the rule that keeps them direct.
+import { roomTablesChanged } from "../db/changes.ts";
 import type { Database } from "../db/database.ts";
 
 /**
@@ -22,7 +23,7 @@ export async function rememberDirectRoom(db: Database, roomId: string, bot: stri
     `INSERT INTO direct_rooms (room_id, bot, citizen) VALUES ($1, $2, $3)
      ON CONFLICT (room_id, bot) DO UPDATE SET citizen = EXCLUDED.citizen, left_at = NULL`,
     [roomId, bot, citizen],
-  );
+  ).finally(roomTablesChanged);
 }
 
 /** The bots' direct chats in this room that they have not left. */
@@ -31,5 +32,5 @@ export async function directRoomsIn(db: Database, roomId: string): Promise<Direc
 }
 
 export async function forgetDirectRoom(db: Database, roomId: string, bot: string): Promise<void> {
-  await db.query("UPDATE direct_rooms SET left_at = now() WHERE room_id = $1 AND bot = $2", [roomId, bot]);
+  await db.query("UPDATE direct_rooms SET left_at = now() WHERE room_id = $1 AND bot = $2", [roomId, bot]).finally(roomTablesChanged);
 }

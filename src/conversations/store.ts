@@ -1,4 +1,5 @@
 // Conversations and their reference numbers (tables conversations, reference_counters).
+import { roomTablesChanged } from "../db/changes.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import type { Language } from "../i18n/index.ts";
 import type { RoomId } from "../matrix/ids.ts";
@@ -47,7 +48,9 @@ export interface Row {
 const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
 export const COLUMNS = "id::int AS id, municipality, reference, citizen, room_id, dm_room_id, status, department, language, assigned, queued_at, due_at, overdue, last_citizen_at, last_staff_at";
-export const fromRow = (r: Row): Conversation => ({
+export const CONVERSATION_COLUMNS = COLUMNS;
+export type ConversationRow = Row;
+export const conversationFromRow = (r: Row): Conversation => ({
   id: r.id,
   municipality: r.municipality,
   reference: r.reference,
@@ -67,7 +70,7 @@ export const fromRow = (r: Row): Conversation => ({
 
 async function one(db: Queryable, where: string, params: unknown[]): Promise<Conversation | undefined> {
   const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM conversations WHERE ${where} ORDER BY id DESC LIMIT 1`, params);
-  return rows[0] && fromRow(rows[0]);
+  return rows[0] && conversationFromRow(rows[0]);
 }
 
 export const openConversationOf = (db: Queryable, municipality: string, citizen: string): Promise<Conversation | undefined> =>
@@ -114,11 +117,13 @@ export async function createConversation(db: Database, c: NewConversation): Prom
         [c.municipality, reference, c.citizen, c.roomId, c.dmRoomId, c.department, c.language],
       );
       if (!row) throw new Error("insert returned no row");
-      return fromRow(row);
+      return conversationFromRow(row);
     });
   } catch (err) {
     if ((err as { code?: string }).code === "23505" && (err as Error).message.includes("conversations_one_open")) return undefined;
     throw err;
+  } finally {
+    roomTablesChanged();
   }
 }
 
@@ -127,5 +132,5 @@ export async function updateConversation(db: Queryable, id: number, change: { ro
     `UPDATE conversations SET room_id = COALESCE($2, room_id), status = COALESCE($3, status), language = COALESCE($4, language),
        assigned = COALESCE($5, assigned), updated_at = now() WHERE id = $1`,
     [id, change.roomId ?? null, change.status ?? null, change.language ?? null, change.assigned ? JSON.stringify(change.assigned) : null],
-  );
+  ).finally(roomTablesChanged);
 }

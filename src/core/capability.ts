@@ -18,6 +18,23 @@ export interface Capability {
    * key arrives, the decrypted event goes through the other hooks like any event.
    */
   onUndecrypted?(ev: RoomEvent): Promise<void>;
+  /**
+   * Called once a batch of one room's events (that room's events of one transaction, in order)
+   * has been through every hook: work the hooks deferred to do it once per batch (the archive's
+   * write) is done here, and the batch counts as processed only when this resolves. "interrupted":
+   * Loket stops and the batch will run again at the next start; drop what was deferred. Throws
+   * EventFailures for events whose deferred work failed for good, Interrupted when Loket stops.
+   */
+  endBatch?(roomId: string, outcome: "done" | "interrupted"): Promise<void>;
+}
+
+/** Deferred work of a batch failed for good for these events (by event id); the others are done. */
+export class EventFailures extends Error {
+  readonly failures: ReadonlyMap<string, unknown>;
+  constructor(failures: ReadonlyMap<string, unknown>) {
+    super(`${failures.size} event(s) failed`);
+    this.failures = failures;
+  }
 }
 
 export interface HandlerFailure {
@@ -25,7 +42,16 @@ export interface HandlerFailure {
   error: unknown;
 }
 
-async function runHooks(cap: Capability, ev: RoomEvent, as: "event" | "undecrypted"): Promise<void> {
+/** How an event is routed: as itself, or (not decryptable now) to the hook that keeps ciphertext. */
+export type RouteAs = "event" | "undecrypted";
+
+/** True when the capability has a hook for this kind of event. */
+function hears(cap: Capability, ev: RoomEvent, as: RouteAs): boolean {
+  if (as === "undecrypted") return cap.onUndecrypted !== undefined;
+  return cap.onEvent !== undefined || (ev.kind === "membership" ? cap.onMembership !== undefined : ev.kind === "message" && cap.onMessage !== undefined);
+}
+
+async function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): Promise<void> {
   if (as === "undecrypted") {
     await cap.onUndecrypted?.(ev);
     return;
@@ -40,14 +66,60 @@ async function runHooks(cap: Capability, ev: RoomEvent, as: "event" | "undecrypt
  * (the room waits, keeping its order); one that fails for good is reported and never stops the
  * others. Throws Interrupted when Loket stops during a retry: the event is then not done.
  */
-export async function route(capabilities: readonly Capability[], ev: RoomEvent, retry: (capability: string) => RetryPolicy, as: "event" | "undecrypted" = "event"): Promise<HandlerFailure[]> {
+export async function route(capabilities: readonly Capability[], ev: RoomEvent, retry: (capability: string) => RetryPolicy, as: RouteAs = "event"): Promise<HandlerFailure[]> {
   const failures: HandlerFailure[] = [];
   for (const cap of capabilities) {
+    if (!hears(cap, ev, as)) continue;
     try {
       await withRetry(() => runHooks(cap, ev, as), retry(cap.name));
     } catch (error) {
       if (error instanceof Interrupted) throw error;
       failures.push({ capability: cap.name, error });
+    }
+  }
+  return failures;
+}
+
+/**
+ * Routes one room's events of one transaction, in order, then ends the batch for every
+ * capability. Each input is turned into its event just before it is routed (decryption, and
+ * whether it is routed as itself or as ciphertext to onUndecrypted; undefined: nothing to route). Returns each input's failures (same index). Throws
+ * Interrupted when Loket stops: the batch is then not done (its transaction stays pending and
+ * runs again at the next start).
+ */
+export async function routeBatch<T>(
+  capabilities: readonly Capability[], roomId: string, inputs: readonly T[], toEvent: (input: T) => Promise<{ ev: RoomEvent; as: RouteAs } | undefined>,
+  retry: (capability: string) => RetryPolicy,
+): Promise<HandlerFailure[][]> {
+  const failures: HandlerFailure[][] = inputs.map(() => []);
+  const routed: { eventId: string; mine: HandlerFailure[] }[] = [];
+  try {
+    for (const [i, input] of inputs.entries()) {
+      const next = await toEvent(input);
+      if (!next) continue;
+      const { ev, as } = next;
+      const mine = failures[i] ?? [];
+      mine.push(...await route(capabilities, ev, retry, as));
+      routed.push({ eventId: ev.eventId, mine });
+    }
+  } catch (err) {
+    for (const cap of capabilities) await cap.endBatch?.(roomId, "interrupted").catch(() => undefined);
+    throw err;
+  }
+  for (const [c, cap] of capabilities.entries()) {
+    if (!cap.endBatch) continue;
+    try {
+      await cap.endBatch(roomId, "done");
+    } catch (error) {
+      if (error instanceof Interrupted) {
+        for (const later of capabilities.slice(c + 1)) await later.endBatch?.(roomId, "interrupted").catch(() => undefined);
+        throw error;
+      }
+      for (const { eventId, mine } of routed) {
+        // Not an EventFailures: a bug, not a failure of particular events; every event reports it.
+        if (!(error instanceof EventFailures)) mine.push({ capability: cap.name, error });
+        else if (error.failures.has(eventId)) mine.push({ capability: cap.name, error: error.failures.get(eventId) });
+      }
     }
   }
   return failures;

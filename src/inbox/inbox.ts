@@ -11,6 +11,7 @@ import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
+import { groupByRoom, RoomGroups } from "./batches.ts";
 import { Marks } from "./marks.ts";
 import { countPending, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction } from "./store.ts";
 
@@ -21,11 +22,28 @@ import { countPending, markProcessed, pendingTransactions, recordFailure, record
  */
 export type EventProcessor = (event: RawEvent) => Promise<string[]>;
 
+/**
+ * Processes one room's events of one transaction, in order; returns each event's failures (same
+ * index). Throws Interrupted when Loket stops first (the transaction then stays pending); any
+ * other error is a bug: logged, and the batch counts as done.
+ */
+export type BatchProcessor = (roomId: string, events: RawEvent[]) => Promise<string[][]>;
+
 /** More events than this waiting in memory: new transactions are refused (503) until it drains. */
 export const DEFAULT_MAX_PENDING_EVENTS = 10_000;
 /** More stored JSON than this waiting in memory: the same. */
 export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
 const RECOVERY_PAGE = 20;
+/** At most this many events of one room are processed as one batch. */
+const MAX_ROOM_BATCH = 200;
+
+/** One transaction's events in one room. */
+interface TxnShare {
+  seq: number;
+  events: RawEvent[];
+  started: bigint;
+  settle(finished: boolean): void;
+}
 
 /** Thrown by receive() when the transaction does not fit in the backlog (or recovery runs). */
 export class InboxBusy extends Error {
@@ -45,6 +63,7 @@ export interface InboxOptions {
 
 export class Inbox {
   private readonly queues: RoomQueues;
+  private readonly groups = new RoomGroups<TxnShare>(MAX_ROOM_BATCH);
   /** Transactions scheduled and not yet recorded as finished, by seq. */
   private readonly scheduledTxns = new Set<number>();
   /**
@@ -58,13 +77,14 @@ export class Inbox {
   private readonly signal: AbortSignal;
   private readonly retryMs: number;
   private readonly db: Database;
-  private readonly process: EventProcessor;
+  private readonly process: BatchProcessor;
   private readonly metrics: Metrics;
   private readonly log: Logger;
 
-  constructor(db: Database, process: EventProcessor, metrics: Metrics, log: Logger, opts: InboxOptions = {}) {
+  /** Takes a processor of single events, or of one room's batch of events ({ batch }). */
+  constructor(db: Database, process: EventProcessor | { batch: BatchProcessor }, metrics: Metrics, log: Logger, opts: InboxOptions = {}) {
     this.db = db;
-    this.process = process;
+    this.process = typeof process === "function" ? this.eachEvent(process) : process.batch;
     this.metrics = metrics;
     this.log = log;
     this.signal = opts.signal ?? new AbortController().signal;
@@ -160,9 +180,11 @@ export class Inbox {
    */
   runLate(event: RawEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // Shares queued after this event must not join a group queued before it.
+      this.groups.close(event.room_id);
       this.queues.enqueue(event.room_id, async () => {
         try {
-          const failures = await this.process(event);
+          const [failures = []] = await this.process(event.room_id, [event]);
           if (failures.length > 0) await this.recordFailure(0, event, failures.join("; "));
           resolve();
         } catch (err) {
@@ -190,25 +212,65 @@ export class Inbox {
       settle(true);
       return;
     }
-    for (const event of txn.events) {
-      this.queues.enqueue(event.room_id, async () => {
-        let finished = false;
-        try {
-          const failures = await this.process(event);
-          if (failures.length > 0) await this.recordFailure(txn.seq, event, failures.join("; "));
-          this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
-          finished = true;
-        } catch (err) {
-          // Interrupted: not done, so the transaction stays pending for the next start.
-          // Anything else is a bug in the processor: logged by the queue, counted as done.
-          finished = !(err instanceof Interrupted);
-          if (finished) throw err;
-        } finally {
-          this.backlog.release(1, 0);
-          settle(finished);
-        }
-      });
+    const batches = groupByRoom(txn.events);
+    remaining = batches.size;
+    for (const [roomId, events] of batches) {
+      // Joins the room's group that waits to run, if there is one; else a new group is queued.
+      const group = this.groups.add(roomId, { seq: txn.seq, events, started, settle });
+      if (group) this.queues.enqueue(roomId, () => this.runGroup(roomId, group));
     }
+  }
+
+  /** Processes the shares of a room's group as one batch, then settles each one's transaction. */
+  private async runGroup(roomId: string, group: TxnShare[]): Promise<void> {
+    this.groups.close(roomId, group);
+    let finished = false;
+    try {
+      const failures = await this.process(roomId, group.flatMap((share) => share.events));
+      let i = 0;
+      for (const share of group) {
+        for (const event of share.events) {
+          const f = failures[i++] ?? [];
+          if (f.length > 0) await this.recordFailure(share.seq, event, f.join("; "));
+        }
+      }
+      const now = process.hrtime.bigint();
+      for (const share of group) {
+        const seconds = Number(now - share.started) / 1e9;
+        for (let k = 0; k < share.events.length; k++) this.metrics.processing.observe(seconds);
+      }
+      finished = true;
+    } catch (err) {
+      // Interrupted: not done, so the transactions stay pending for the next start.
+      // Anything else is a bug in the processor: logged by the queue, counted as done.
+      finished = !(err instanceof Interrupted);
+      if (finished) throw err;
+    } finally {
+      for (const share of group) {
+        this.backlog.release(share.events.length, 0);
+        share.settle(finished);
+      }
+    }
+  }
+
+  /**
+   * A processor of single events, as a batch processor that behaves as each event had its own
+   * job: failures are recorded in order, a bug is logged and its event counts as done.
+   */
+  private eachEvent(process: EventProcessor): BatchProcessor {
+    return async (roomId, events) => {
+      const failures: string[][] = [];
+      for (const event of events) {
+        try {
+          failures.push(await process(event));
+        } catch (err) {
+          if (err instanceof Interrupted) throw err;
+          this.log.error({ err, roomId }, "room queue failure");
+          failures.push([]);
+        }
+      }
+      return failures;
+    };
   }
 
   /**

@@ -5,6 +5,13 @@
 // room that was already processed.
 import type { Logger } from "../logging.ts";
 
+/**
+ * Marks wait this long for company: one write for the transactions finished meanwhile (a busy
+ * inbox finishes one every few milliseconds). A crash loses at most these marks, and their
+ * transactions are processed again (at least once).
+ */
+export const MARK_DELAY_MS = 10;
+
 export class Marks {
   /** Scheduled and not finished. */
   private readonly unfinished = new Set<number>();
@@ -30,8 +37,8 @@ export class Marks {
   finish(seq: number): void {
     this.unfinished.delete(seq);
     this.finished.push(seq);
-    // One write for everything finished within the same turn of the event loop.
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    // One write for everything finished within MARK_DELAY_MS.
+    this.scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, MARK_DELAY_MS)).then(() => {
       this.scheduled = undefined;
       return this.flush();
     });

@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.ts";
 import type { Conversations } from "../conversations/service.ts";
 import { loketRoomContent } from "../conversations/texts.ts";
 import { conversationById, type Conversation } from "../conversations/store.ts";
+import { roomTablesChanged } from "../db/changes.ts";
 import type { Database } from "../db/database.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { t } from "../i18n/index.ts";
@@ -119,7 +120,7 @@ export class ServiceDesk {
       else await citizenWrote(tx, conv.id, now, due);
       if (due) await setTimer(tx, DUE_TIMER, String(conv.id), due);
       await recordQuestion(tx, conv.id, q);
-    });
+    }).finally(roomTablesChanged); // after the commit: the room's conversation is read again
     if (first) this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
     return q;
   }

@@ -2,8 +2,9 @@
 // time (columns of conversations), and who is on duty (staff_duty). Assignment happens under a
 // per-department advisory lock, so two Loket processes on one database never assign one
 // conversation twice.
+import { roomTablesChanged } from "../db/changes.ts";
 import type { Database, Queryable } from "../db/database.ts";
-import { COLUMNS, fromRow, type Conversation, type Row } from "../conversations/store.ts";
+import { COLUMNS, conversationFromRow as fromRow, type Conversation, type Row } from "../conversations/store.ts";
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -14,7 +15,7 @@ export async function enqueue(db: Queryable, id: number, at: Date, due: Date, re
     `UPDATE conversations SET status = 'open', queued_at = $2, due_at = $3, overdue = false, last_citizen_at = $2,
        assigned = CASE WHEN $4 THEN '[]' ELSE assigned END, updated_at = now() WHERE id = $1`,
     [id, at.toISOString(), due.toISOString(), reset],
-  );
+  ).finally(roomTablesChanged);
 }
 
 /** The citizen wrote; with `due` a new promise stands (the clock stood still, or the old one passed). */
@@ -23,7 +24,7 @@ export async function citizenWrote(db: Queryable, id: number, at: Date, due: Dat
     `UPDATE conversations SET status = 'open', last_citizen_at = $2, due_at = COALESCE($3::timestamptz, due_at),
        overdue = CASE WHEN $3::timestamptz IS NULL THEN overdue ELSE false END, updated_at = now() WHERE id = $1`,
     [id, at.toISOString(), iso(due)],
-  );
+  ).finally(roomTablesChanged);
 }
 
 export interface Question {
@@ -57,25 +58,25 @@ export async function staffAnswered(db: Queryable, id: number, staff: string, at
     `UPDATE conversations SET last_staff_at = $2, due_at = NULL, overdue = false,
        assigned = CASE WHEN assigned = '[]' THEN $3 ELSE assigned END, updated_at = now() WHERE id = $1`,
     [id, at.toISOString(), JSON.stringify([staff])],
-  );
+  ).finally(roomTablesChanged);
 }
 
 export async function setStatus(db: Queryable, id: number, status: "waiting" | "closed"): Promise<void> {
-  await db.query("UPDATE conversations SET status = $2, due_at = NULL, overdue = false, updated_at = now() WHERE id = $1", [id, status]);
+  await db.query("UPDATE conversations SET status = $2, due_at = NULL, overdue = false, updated_at = now() WHERE id = $1", [id, status]).finally(roomTablesChanged);
 }
 
 export async function setOverdue(db: Queryable, id: number, due: Date): Promise<boolean> {
   const rows = await db.query(
     "UPDATE conversations SET overdue = true WHERE id = $1 AND status = 'open' AND due_at = $2 AND NOT overdue RETURNING id",
     [id, due.toISOString()],
-  );
+  ).finally(roomTablesChanged);
   return rows.length > 0;
 }
 
 /** Hands a conversation to a person (assigned = [user]) or to a department (unassigned there). */
 export async function handOver(db: Queryable, id: number, to: { staff: string } | { department: string }): Promise<void> {
-  if ("staff" in to) await db.query("UPDATE conversations SET assigned = $2, updated_at = now() WHERE id = $1", [id, JSON.stringify([to.staff])]);
-  else await db.query("UPDATE conversations SET department = $2, assigned = '[]', updated_at = now() WHERE id = $1", [id, to.department]);
+  if ("staff" in to) await db.query("UPDATE conversations SET assigned = $2, updated_at = now() WHERE id = $1", [id, JSON.stringify([to.staff])]).finally(roomTablesChanged);
+  else await db.query("UPDATE conversations SET department = $2, assigned = '[]', updated_at = now() WHERE id = $1", [id, to.department]).finally(roomTablesChanged);
 }
 
 /** The department's queue: open conversations with a question and nobody assigned, earliest due first. */
@@ -132,7 +133,7 @@ export function withAssignmentLock<T>(db: Database, municipality: string, fn: (t
   return db.transaction(async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`loket.queue:${municipality}`]);
     return fn(tx);
-  });
+  }).finally(roomTablesChanged); // after the commit: what rooms' conversations say is read again
 }
 
 /** Records an assignment if the conversation is still open and unassigned; false otherwise. */

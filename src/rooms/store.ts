@@ -1,4 +1,5 @@
 // The index of managed rooms (table managed_rooms): what exists and what Loket last wrote there.
+import { roomTablesChanged } from "../db/changes.ts";
 import type { Queryable } from "../db/database.ts";
 import type { RoomId } from "../matrix/ids.ts";
 import type { LoketRoomContent, ManagedKind } from "./plan.ts";
@@ -68,7 +69,7 @@ export async function saveManagedRoom(db: Queryable, r: ManagedRoom): Promise<vo
      ON CONFLICT (municipality, room_key) DO UPDATE SET kind = $3, department = $4, room_id = $5, alias = $6,
        name = $7, applied = $8, updated_at = now()`,
     [r.municipality, r.key, r.kind, r.department, r.roomId, r.alias, r.name, JSON.stringify(r.applied)],
-  );
+  ).finally(roomTablesChanged);
 }
 
 export async function managedRoomByKey(db: Queryable, municipality: string, key: string): Promise<ManagedRoom | undefined> {

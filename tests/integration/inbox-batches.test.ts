@@ -1,0 +1,82 @@
+// The inbox hands the processor a room's events as batches: one per room and transaction, and
+// while a room is busy, the transactions waiting for it together; each transaction is still
+// marked processed, and failures are recorded under their own transaction.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../src/db/database.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createMetrics } from "../../src/http/metrics.ts";
+import { Inbox } from "../../src/inbox/inbox.ts";
+import type { RawEvent } from "../../src/matrix/events.ts";
+import { Interrupted } from "../../src/util/retry.ts";
+
+const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
+const txn = (...events: RawEvent[]) => ({ body: Buffer.from(JSON.stringify({ events })), decoded: { events, extra: {} } });
+const log = pino({ level: "silent" });
+
+describe("room batches in the inbox", () => {
+  let db: Database;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "loket-batches-"));
+    db = await openDatabase({ url: "", dataDir: join(dir, "pglite"), poolSize: 1 });
+    await migrate(db);
+  });
+  afterAll(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("one batch per room and transaction; a busy room's waiting transactions come as one batch, in order", async () => {
+    await db.query("DELETE FROM inbox_transactions");
+    await db.query("DELETE FROM inbox_failures");
+    let release!: () => void;
+    const busy = new Promise<void>((r) => { release = r; });
+    const batches: string[][] = [];
+    const inbox = new Inbox(db, { batch: async (_room, events) => {
+      batches.push(events.map((e) => e.event_id));
+      if (events[0]?.event_id === "$a1") await busy;
+      return events.map((e) => (e.event_id === "$a4" ? ["x: refused"] : []));
+    } }, createMetrics(), log);
+    const t1 = txn(ev("$a1", "!a:hs"), ev("$b1", "!b:hs"), ev("$a2", "!a:hs"));
+    const t2 = txn(ev("$a3", "!a:hs"), ev("$b2", "!b:hs"));
+    const t3 = txn(ev("$a4", "!a:hs"));
+    await inbox.receive("t1", t1.body, t1.decoded);
+    await inbox.receive("t2", t2.body, t2.decoded);
+    await inbox.receive("t3", t3.body, t3.decoded);
+    release();
+    await inbox.drain();
+    expect(batches).toEqual([["$a1", "$a2"], ["$b1"], ["$b2"], ["$a3", "$a4"]]);
+    const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
+    expect(rows).toEqual([{ txn_id: "t1", processed: true }, { txn_id: "t2", processed: true }, { txn_id: "t3", processed: true }]);
+    const failures = await db.query<{ txn_id: string; event_id: string }>(
+      "SELECT t.txn_id, f.event_id FROM inbox_failures f JOIN inbox_transactions t ON t.seq = f.txn_seq",
+    );
+    expect(failures).toEqual([{ txn_id: "t3", event_id: "$a4" }]);
+  });
+
+  it("a batch interrupted by the stop leaves every transaction in it pending", async () => {
+    await db.query("DELETE FROM inbox_transactions");
+    let release!: () => void;
+    const busy = new Promise<void>((r) => { release = r; });
+    const inbox = new Inbox(db, { batch: async (_room, events) => {
+      if (events[0]?.event_id === "$c1") {
+        await busy;
+        return [[]];
+      }
+      throw new Interrupted();
+    } }, createMetrics(), log);
+    for (const [id, e] of [["u1", "$c1"], ["u2", "$c2"], ["u3", "$c3"]] as const) {
+      const t = txn(ev(e, "!c:hs"));
+      await inbox.receive(id, t.body, t.decoded);
+    }
+    release();
+    await inbox.drain();
+    const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
+    expect(rows).toEqual([{ txn_id: "u1", processed: true }, { txn_id: "u2", processed: false }, { txn_id: "u3", processed: false }]);
+  });
+});
