@@ -3,16 +3,12 @@
 // archived already; the chain verifies and no event is archived twice. Room batches of two
 // municipalities written concurrently keep each chain whole and each room's order; one event the
 // database refuses does not keep the other rooms' events out.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { captureBatch, type CaptureInput } from "../../src/archive/capture.ts";
 import { verifyChain } from "../../src/archive/verify.ts";
 import { ArchiveWriter } from "../../src/archive/writer.ts";
-import { openDatabase, type Database } from "../../src/db/database.ts";
-import { migrate } from "../../src/db/migrate.ts";
-import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import type { Database } from "../../src/db/database.ts";
+import { useMigratedDatabase } from "../harness/database.ts";
 
 const input = (id: string, room: string, municipality = "noord", body = id): CaptureInput => ({
   event: { event_id: id, room_id: room, type: "m.room.message", sender: "@burger:hs", origin_server_ts: 1_700_000_000_000, content: { msgtype: "m.text", body } },
@@ -26,19 +22,9 @@ const ids = (n: number, prefix: string, room = "!r:hs", municipality = "noord"):
 
 describe.each(["postgres", "pglite"] as const)("archive writes on %s", (kind) => {
   let db: Database;
-  let pgDb: TestDatabase | undefined;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "loket-archive-write-"));
-    if (kind === "postgres") pgDb = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
-    db = await openDatabase({ url: pgDb?.url ?? "", dataDir: join(dir, "pglite"), poolSize: 4 });
-    await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-    await pgDb?.drop();
-    rmSync(dir, { recursive: true, force: true });
+  const store = useMigratedDatabase(kind, "loket-archive-write-", 4);
+  beforeAll(() => {
+    db = store.db;
   });
   beforeEach(async () => {
     for (const t of ["archive_hook_outbox", "archive_media", "archive_records", "archive_conversations", "archive_heads"]) await db.query(`DELETE FROM ${t}`);

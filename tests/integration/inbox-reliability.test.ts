@@ -1,19 +1,15 @@
 // The inbox under the conditions of issue 5, on both backends (real PostgreSQL and PGlite):
 // per-room order across restarts, failure records that cannot be written, content the database
 // refuses, bounded memory, pruning.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pino } from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../src/db/database.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
 import { Inbox, InboxBusy } from "../../src/inbox/inbox.ts";
 import { pruneProcessed, storeTransaction } from "../../src/inbox/store.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
 import { Interrupted } from "../../src/util/retry.ts";
-import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import { useMigratedDatabase } from "../harness/database.ts";
 
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const txn = (...events: RawEvent[]) => ({ body: Buffer.from(JSON.stringify({ events })), decoded: { events, extra: {} } });
@@ -27,19 +23,9 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   let db: Database;
-  let pgDb: TestDatabase | undefined;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "loket-reliable-"));
-    if (kind === "postgres") pgDb = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
-    db = await openDatabase({ url: pgDb?.url ?? "", dataDir: join(dir, "pglite"), poolSize: 4 });
-    await migrate(db);
-  });
-  afterAll(async () => {
-    await db.close();
-    await pgDb?.drop();
-    rmSync(dir, { recursive: true, force: true });
+  const store = useMigratedDatabase(kind, "loket-reliable-", 4);
+  beforeAll(() => {
+    db = store.db;
   });
   beforeEach(async () => {
     await db.query("DELETE FROM inbox_transactions");
