@@ -88,6 +88,7 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
         const conv = ctx.conversation;
         const m = ctx.municipality;
         if (!conv?.roomId) return;
+        if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
         const lang = conv.language;
         const department = m.config.departments.find((d) => d.id === target.toLowerCase() || d.name.toLowerCase() === target.toLowerCase());
         if (isUserId(target) && m.staff.has(target)) {
@@ -115,6 +116,8 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
       async run(ctx) {
         const conv = ctx.conversation;
         if (!conv) return;
+        // Closed already: its closing date (which starts the retention term) stays.
+        if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
         await endClock(ctx, "closed");
         await ctx.reply(t(conv.language, "closed_by_staff", { reference: conv.reference }));
         await desk.assignAll(ctx.municipality);
@@ -128,6 +131,7 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
       async run(ctx) {
         const conv = ctx.conversation;
         if (!conv) return;
+        if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
         await endClock(ctx, "waiting");
         await ctx.reply(t(conv.language, "waiting_set"));
       },

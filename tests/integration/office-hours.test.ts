@@ -177,6 +177,11 @@ describe("queue and staff", () => {
     expect(row?.due_at).toBeNull();
     expect((await ask(staff, conv.a.room, "!sluiten")).body).toMatch(/is gesloten\. Heeft u nog een vraag\? Schrijf hier een nieuw bericht/);
     expect(await fixture.citizen.client.getStateEvent(conv.a.room, "nl.loket.room", "")).toMatchObject({ status: "closed" });
+    // Closed stays closed, with its closing date (the start of its retention term).
+    const [closed] = await fixture.stack.loket.database.query<{ updated_at: Date }>("SELECT updated_at FROM conversations WHERE reference = $1", [conv.a.reference]);
+    expect((await ask(staff, conv.a.room, "!sluiten")).body).toBe(`Gesprek ${conv.a.reference} is gesloten; het gaat weer open zodra de inwoner schrijft.`);
+    const [still] = await fixture.stack.loket.database.query<{ updated_at: Date }>("SELECT updated_at FROM conversations WHERE reference = $1", [conv.a.reference]);
+    expect(still?.updated_at).toEqual(closed?.updated_at);
     // Mevrouw Jansen has room again: the next in line (c) is hers.
     await botSays(citizen3, conv.c.room, /Mevrouw Jansen of Gemeente Testdorp is helping you/);
   });
