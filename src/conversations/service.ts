@@ -175,11 +175,26 @@ export class Conversations {
   /** Lets a staff member into a conversation room: power 50, then an invite. Safe to repeat. */
   async admit(m: Municipality, roomId: RoomId, staff: string): Promise<void> {
     const bot = this.bot(m);
-    const power = (await bot.getState<{ users?: Record<string, number> }>(roomId, "m.room.power_levels", "")) ?? {};
-    if ((power.users?.[staff] ?? 0) < 50) {
-      await bot.sendState(roomId, "m.room.power_levels", "", { ...power, users: { ...power.users, [staff]: 50 } });
-    }
+    // Power levels are read, changed and written whole: one change per room at a time in this
+    // process (!neem runs in the department room's lane, an assignment in the scheduler), so
+    // that two staff members let in at once both keep their level.
+    await this.oneAtATime(roomId, async () => {
+      const power = (await bot.getState<{ users?: Record<string, number> }>(roomId, "m.room.power_levels", "")) ?? {};
+      if ((power.users?.[staff] ?? 0) < 50) {
+        await bot.sendState(roomId, "m.room.power_levels", "", { ...power, users: { ...power.users, [staff]: 50 } });
+      }
+    });
     await bot.invite(roomId, staff);
+  }
+
+  private readonly powerChanges = new Map<string, Promise<void>>();
+
+  private oneAtATime(roomId: string, fn: () => Promise<void>): Promise<void> {
+    const run = (this.powerChanges.get(roomId) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.powerChanges.set(roomId, tail);
+    void tail.then(() => { if (this.powerChanges.get(roomId) === tail) this.powerChanges.delete(roomId); });
+    return run;
   }
 
   async setLanguage(conv: Conversation, language: Language): Promise<void> {
