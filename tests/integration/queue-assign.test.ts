@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import type { Conversations } from "../../src/conversations/service.ts";
-import { createConversation } from "../../src/conversations/store.ts";
+import { conversationById, createConversation } from "../../src/conversations/store.ts";
 import { openDatabase, type Database } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
@@ -79,5 +79,38 @@ describe("assignment across two processes", () => {
     expect(assigned).toContain("@c8:loket.test");
     const timers = await a.query<{ n: number }>("SELECT count(*)::int AS n FROM timers WHERE kind = 'queue.assign'");
     expect(timers[0]?.n).toBe(4);
+  });
+});
+
+describe("a question processed again", () => {
+  it("gets the same answer, with the same cause, and changes the queue once", async () => {
+    if (!m) throw new Error("no municipality");
+    const [a] = dbs as [Database];
+    const sent: { roomId: string; body: string; cause: string }[] = [];
+    // Only the bot's sending is replaced: what the queue decides and records is the real thing.
+    const intent = {
+      sendMessage: (roomId: string, content: { body: string }, cause: string) => { sent.push({ roomId, body: content.body, cause }); return Promise.resolve("$sent"); },
+      sendState: () => Promise.resolve("$state"),
+      getDisplayName: () => Promise.resolve(undefined),
+    };
+    const service = new ServiceDesk({
+      config, db: a, metrics: createMetrics(), log, clock, municipalities,
+      hs: { intent: () => intent } as unknown as Homeserver, conversations: undefined as unknown as Conversations,
+      scheduler: new Scheduler(a, clock, log),
+    });
+    const created = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: "@herhaling:loket.test", roomId: "!herhaling:loket.test" as never, dmRoomId: null, department: "vg", language: "nl" });
+    if (!created) throw new Error("no conversation");
+    // The first run, then a retry of the same event that reads the conversation as it is now.
+    await service.citizenWrote(m, created, "$vraag", false);
+    const after = await conversationById(a, created.id);
+    if (!after) throw new Error("no conversation");
+    await service.citizenWrote(m, after, "$vraag", false);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(sent[0]?.cause).toBe("promise:$vraag");
+    expect(sent[0]?.body).toMatch(/^Bedankt voor uw bericht\. U bent nummer \d+ in de wachtrij\. U krijgt uiterlijk dinsdag 1 december 10:00 antwoord\./);
+    const rows = await a.query<{ n: number }>("SELECT count(*)::int AS n FROM queue_questions WHERE event_id = '$vraag'");
+    expect(rows[0]?.n).toBe(1);
+    expect((await conversationById(a, created.id))?.dueAt).toEqual(after.dueAt);
   });
 });
