@@ -26,6 +26,17 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
     metrics.queue.inc({ event: status });
   };
 
+  /** !sluiten and !wachten: the clock stops; closing frees a place that may be assigned at once. */
+  const stopClock = async (ctx: CommandContext, status: "waiting" | "closed"): Promise<void> => {
+    const conv = ctx.conversation;
+    if (!conv) return;
+    // Closed already: its closing date (which starts the retention term) stays.
+    if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
+    await endClock(ctx, status);
+    await ctx.reply(status === "closed" ? t(conv.language, "closed_by_staff", { reference: conv.reference }) : t(conv.language, "waiting_set"));
+    if (status === "closed") await desk.assignAll(ctx.municipality);
+  };
+
   return [
     {
       name: "dienst",
@@ -113,28 +124,14 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
       help: "help_sluiten",
       roles: ["staff"],
       places: ["conversation"],
-      async run(ctx) {
-        const conv = ctx.conversation;
-        if (!conv) return;
-        // Closed already: its closing date (which starts the retention term) stays.
-        if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
-        await endClock(ctx, "closed");
-        await ctx.reply(t(conv.language, "closed_by_staff", { reference: conv.reference }));
-        await desk.assignAll(ctx.municipality);
-      },
+      run: (ctx) => stopClock(ctx, "closed"),
     },
     {
       name: "wachten",
       help: "help_wachten",
       roles: ["staff"],
       places: ["conversation"],
-      async run(ctx) {
-        const conv = ctx.conversation;
-        if (!conv) return;
-        if (conv.status === "closed") return ctx.reply(t(ctx.lang, "conversation_closed", { reference: conv.reference }));
-        await endClock(ctx, "waiting");
-        await ctx.reply(t(conv.language, "waiting_set"));
-      },
+      run: (ctx) => stopClock(ctx, "waiting"),
     },
   ];
 }
