@@ -11,7 +11,8 @@
 // before the flood, and each of their events is archived: conversations held in the citizen's
 // DM with the bot, conversations in rooms of their own, and department rooms, over two
 // municipalities (two hash chains); the rest are rooms Loket does not know (a staff room a bot
-// was invited to), whose events are routed but not archived. Citizens and staff alternate;
+// was invited to), whose events are routed but not archived. Citizens and staff alternate in
+// conversations under way (each citizen message starts a term of the queue, each staff reply ends it);
 // no event is a command, a membership change or a bot's own (those call the homeserver, which
 // the benchmark does not have).
 //   npm run bench [-- --transactions 300 --concurrency 1,4 --rooms 50 --loket 0.8 --rounds 3]
@@ -65,9 +66,11 @@ const loketSetup: LoketSetup = {
         const dm = room.kind === "conversation" ? `!dm${r}:bench.test` : room.id;
         await db.query("INSERT INTO direct_rooms (room_id, bot, citizen) VALUES ($1, $2, $3)", [dm, bot, room.citizen]);
         await db.query(
-          `INSERT INTO conversations (municipality, reference, citizen, room_id, dm_room_id, department, language)
-           VALUES ($1, $2, $3, $4, $5, 'burgerzaken', 'nl')`,
-          [room.municipality, `${room.municipality.toUpperCase()}-2026-${r}`, room.citizen, room.id, room.kind === "conversation" ? dm : null],
+          // Conversations under way: asked and answered before (the queue then starts a new term for
+          // each citizen message and ends it at each staff reply, without calling the homeserver).
+          `INSERT INTO conversations (municipality, reference, citizen, room_id, dm_room_id, department, language, queued_at, last_citizen_at, last_staff_at, assigned)
+           VALUES ($1, $2, $3, $4, $5, 'burgerzaken', 'nl', now(), now(), now(), $6)`,
+          [room.municipality, `${room.municipality.toUpperCase()}-2026-${r}`, room.citizen, room.id, room.kind === "conversation" ? dm : null, JSON.stringify([room.staff])],
         );
       } else if (room.kind === "department") {
         await db.query(

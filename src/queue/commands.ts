@@ -2,6 +2,7 @@
 // room, !status, !overdragen, !sluiten and !wachten in a conversation.
 import type { Command } from "../commands/table.ts";
 import type { CommandContext } from "../conversations/commands.ts";
+import { conversationById } from "../conversations/store.ts";
 import { loketRoomContent } from "../conversations/texts.ts";
 import { t } from "../i18n/index.ts";
 import { isUserId } from "../matrix/ids.ts";
@@ -77,7 +78,8 @@ export function queueCommands(desk: ServiceDesk): Command<CommandContext>[] {
       roles: ["citizen", "staff"],
       places: ["conversation"],
       async run(ctx) {
-        const conv = ctx.conversation;
+        // Read afresh: the queue's columns change with every message without dropping cached room facts.
+        const conv = ctx.conversation && (await conversationById(db, ctx.conversation.id));
         if (!conv) return;
         const m = ctx.municipality;
         const position = conv.status === "open" && conv.assigned.length === 0 && conv.queuedAt ? await desk.position(m, conv) : 0;

@@ -19,12 +19,13 @@ import { promiseText } from "../office-hours/replies.ts";
 import { LOKET_ROOM_EVENT } from "../rooms/plan.ts";
 import { managedRoomByKey } from "../rooms/store.ts";
 import type { Clock, Scheduler } from "../scheduler/scheduler.ts";
-import { cancelTimer, setTimer, type Timer } from "../scheduler/timers.ts";
+import { setTimer, type Timer } from "../scheduler/timers.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { planAssignments } from "./assign.ts";
 import { escalate } from "./escalate.ts";
 import { servesDepartment } from "./staff.ts";
-import { assignOnce, citizenWrote, enqueue, onDuty, openLoads, queueOf, questionOf, recordQuestion, staffAnswered, withAssignmentLock, type Question } from "./store.ts";
+import { decideQuestion, staffReplied } from "./questions.ts";
+import { assignOnce, onDuty, openLoads, queueOf, withAssignmentLock } from "./store.ts";
 
 export const ASSIGN_TIMER = "queue.assign";
 export const DUE_TIMER = "queue.due";
@@ -79,19 +80,27 @@ export class ServiceDesk {
    * (a retry, a restart) gives the same answer, once.
    */
   async citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void> {
-    const { schedule } = this.hours(m, conv.department);
-    const known = await questionOf(this.d.db, eventId);
-    const q = known ?? (await this.decide(m, conv, eventId, reopened));
-    if (conv.status === "waiting" && conv.roomId) {
+    const { schedule, term } = this.hours(m, conv.department);
+    const at = this.d.clock.now();
+    const q = await decideQuestion(this.d.db, {
+      conversation: conv.id, eventId, at, reopened, newDue: schedule.due(at, term),
+      quietPeriodMs: this.d.config.conversations.quiet_period_hours * 3_600_000,
+    });
+    if (!q) return;
+    if (q.fresh && q.entered) {
+      // The status (and after a reopening, the assignment) changed: what rooms' conversations say is read again.
+      roomTablesChanged();
+      this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
+    }
+    if (q.fresh && q.entered && conv.status === "waiting" && conv.roomId) {
       await this.d.hs.intent(m.botUserId).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent({ ...conv, status: "open" }));
     }
     const open = schedule.isOpen(q.at);
     // The receipt names whoever is assigned at once; outside hours the assignment tells the citizen itself.
-    const made = await this.assignAll(m, q.answer && open ? conv.id : undefined);
+    const made = q.entered ? await this.assignAll(m, q.answer && open ? conv.id : undefined) : [];
     if (!q.answer || !conv.roomId) return;
 
-    // A decision made just now after reopening cleared the assignment; otherwise the row read says who has it.
-    const staff = made.find((a) => a.conversation === conv.id)?.staff ?? (!known && q.reopened ? undefined : conv.assigned[0]);
+    const staff = made.find((a) => a.conversation === conv.id)?.staff ?? q.assigned[0];
     const position = staff === undefined ? await this.position(m, conv) : 0;
     const text = promiseText({
       open, nextOpening: open ? null : schedule.nextOpening(q.at), due: q.due ?? q.at, reference: conv.reference,
@@ -101,34 +110,12 @@ export class ServiceDesk {
     await this.d.hs.intent(m.botUserId).sendMessage(conv.roomId, {
       msgtype: "m.notice", body: text.body, format: "org.matrix.custom.html", formatted_body: text.html,
     }, `promise:${eventId}`);
-    if (!known) this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
-  }
-
-  /** Decides what a new question means for the queue and records it, in one transaction. */
-  private async decide(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<Question> {
-    const now = this.d.clock.now();
-    const { schedule, term } = this.hours(m, conv.department);
-    const quietMs = this.d.config.conversations.quiet_period_hours * 3_600_000;
-    const first = conv.queuedAt === null || reopened;
-    const unanswered = conv.lastStaffAt === null || (conv.lastCitizenAt !== null && conv.lastStaffAt < conv.lastCitizenAt);
-    const again = !first && conv.lastCitizenAt !== null && now.getTime() - conv.lastCitizenAt.getTime() >= quietMs && unanswered;
-    // A new promise when the clock stood still (answered, waiting) or the old one has passed.
-    const due = first || conv.dueAt === null || (again && conv.dueAt < now) ? schedule.due(now, term) : null;
-    const q: Question = { eventId, at: now, due: due ?? conv.dueAt, answer: first || again, reopened };
-    await this.d.db.transaction(async (tx) => {
-      if (first) await enqueue(tx, conv.id, now, due ?? now, reopened);
-      else await citizenWrote(tx, conv.id, now, due);
-      if (due) await setTimer(tx, DUE_TIMER, String(conv.id), due);
-      await recordQuestion(tx, conv.id, q);
-    }).finally(roomTablesChanged); // after the commit: the room's conversation is read again
-    if (first) this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
-    return q;
+    if (q.fresh) this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
   }
 
   /** Staff wrote in the conversation: the promise is kept. */
   async staffWrote(conv: Conversation, staff: string): Promise<void> {
-    await staffAnswered(this.d.db, conv.id, staff, this.d.clock.now());
-    await cancelTimer(this.d.db, DUE_TIMER, String(conv.id));
+    await staffReplied(this.d.db, conv.id, staff, this.d.clock.now());
   }
 
   /** 1-based place in the department's queue (0 when not in it). */

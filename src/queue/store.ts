@@ -6,8 +6,6 @@ import { roomTablesChanged } from "../db/changes.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import { COLUMNS, conversationFromRow as fromRow, type Conversation, type Row } from "../conversations/store.ts";
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
 /** The citizen asked (again): the conversation enters the queue with its due time. */
 /** `reset`: it comes back from being closed, so whoever had it then is no longer assigned. */
 export async function enqueue(db: Queryable, id: number, at: Date, due: Date, reset: boolean): Promise<void> {
@@ -15,15 +13,6 @@ export async function enqueue(db: Queryable, id: number, at: Date, due: Date, re
     `UPDATE conversations SET status = 'open', queued_at = $2, due_at = $3, overdue = false, last_citizen_at = $2,
        assigned = CASE WHEN $4 THEN '[]' ELSE assigned END, updated_at = now() WHERE id = $1`,
     [id, at.toISOString(), due.toISOString(), reset],
-  ).finally(roomTablesChanged);
-}
-
-/** The citizen wrote; with `due` a new promise stands (the clock stood still, or the old one passed). */
-export async function citizenWrote(db: Queryable, id: number, at: Date, due: Date | null): Promise<void> {
-  await db.query(
-    `UPDATE conversations SET status = 'open', last_citizen_at = $2, due_at = COALESCE($3::timestamptz, due_at),
-       overdue = CASE WHEN $3::timestamptz IS NULL THEN overdue ELSE false END, updated_at = now() WHERE id = $1`,
-    [id, at.toISOString(), iso(due)],
   ).finally(roomTablesChanged);
 }
 
@@ -43,22 +32,6 @@ export async function questionOf(db: Queryable, eventId: string): Promise<Questi
   );
   const r = rows[0];
   return r && { eventId, at: new Date(r.at), due: r.due_at === null ? null : new Date(r.due_at), answer: r.answer, reopened: r.reopened };
-}
-
-export async function recordQuestion(db: Queryable, conversation: number, q: Question): Promise<void> {
-  await db.query(
-    "INSERT INTO queue_questions (event_id, conversation, at, due_at, answer, reopened) VALUES ($1, $2, $3, $4, $5, $6)",
-    [q.eventId, conversation, q.at.toISOString(), iso(q.due), q.answer, q.reopened],
-  );
-}
-
-/** Staff answered: the promise is kept; an unassigned conversation goes to whoever answered. */
-export async function staffAnswered(db: Queryable, id: number, staff: string, at: Date): Promise<void> {
-  await db.query(
-    `UPDATE conversations SET last_staff_at = $2, due_at = NULL, overdue = false,
-       assigned = CASE WHEN assigned = '[]' THEN $3 ELSE assigned END, updated_at = now() WHERE id = $1`,
-    [id, at.toISOString(), JSON.stringify([staff])],
-  ).finally(roomTablesChanged);
 }
 
 export async function setStatus(db: Queryable, id: number, status: "waiting" | "closed"): Promise<void> {
