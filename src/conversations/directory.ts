@@ -10,7 +10,7 @@
 import { roomTablesEpoch } from "../db/changes.ts";
 import type { Database } from "../db/database.ts";
 import type { ManagedKind } from "../rooms/plan.ts";
-import { conversationFromRow, type Conversation, type ConversationRow } from "./store.ts";
+import { COLUMNS, conversationFromRow, type Conversation, type ConversationRow } from "./store.ts";
 
 export interface RoomFacts {
   /** The room's conversation; updatedAt is when it last changed (its closing time when closed). */
@@ -35,8 +35,7 @@ interface FactsRow extends Omit<ConversationRow, "id"> {
 }
 
 const QUERY = `SELECT r.room_id AS room,
-    c.id::int AS id, c.municipality, c.reference, c.citizen, c.room_id, c.dm_room_id, c.status, c.department, c.language, c.assigned, c.updated_at,
-    c.queued_at, c.due_at, c.overdue, c.last_citizen_at, c.last_staff_at,
+    ${COLUMNS.split(", ").map((c) => `c.${c}`).join(", ")}, c.updated_at,
     m.municipality AS m_municipality, m.kind AS m_kind, m.department AS m_department,
     d.bot AS d_bot, d.citizen AS d_citizen
   FROM unnest($1::text[]) AS r(room_id)

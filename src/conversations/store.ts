@@ -48,7 +48,6 @@ export interface Row {
 const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
 export const COLUMNS = "id::int AS id, municipality, reference, citizen, room_id, dm_room_id, status, department, language, assigned, queued_at, due_at, overdue, last_citizen_at, last_staff_at";
-export const CONVERSATION_COLUMNS = COLUMNS;
 export type ConversationRow = Row;
 export const conversationFromRow = (r: Row): Conversation => ({
   id: r.id,

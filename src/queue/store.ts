@@ -6,16 +6,6 @@ import { roomTablesChanged } from "../db/changes.ts";
 import type { Database, Queryable } from "../db/database.ts";
 import { COLUMNS, conversationFromRow as fromRow, type Conversation, type Row } from "../conversations/store.ts";
 
-/** The citizen asked (again): the conversation enters the queue with its due time. */
-/** `reset`: it comes back from being closed, so whoever had it then is no longer assigned. */
-export async function enqueue(db: Queryable, id: number, at: Date, due: Date, reset: boolean): Promise<void> {
-  await db.query(
-    `UPDATE conversations SET status = 'open', queued_at = $2, due_at = $3, overdue = false, last_citizen_at = $2,
-       assigned = CASE WHEN $4 THEN '[]' ELSE assigned END, updated_at = now() WHERE id = $1`,
-    [id, at.toISOString(), due.toISOString(), reset],
-  ).finally(roomTablesChanged);
-}
-
 export interface Question {
   eventId: string;
   at: Date;

@@ -58,11 +58,6 @@ export async function listManagedRooms(db: Queryable): Promise<ManagedRoom[]> {
   return rows.map(fromRow);
 }
 
-export async function managedRoomById(db: Queryable, roomId: string): Promise<ManagedRoom | undefined> {
-  const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM managed_rooms WHERE room_id = $1`, [roomId]);
-  return rows[0] && fromRow(rows[0]);
-}
-
 export async function saveManagedRoom(db: Queryable, r: ManagedRoom): Promise<void> {
   await db.query(
     `INSERT INTO managed_rooms (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

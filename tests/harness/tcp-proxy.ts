@@ -3,6 +3,7 @@
 // the first client chunk that contains a given text (a SQL statement), so that a test can cut
 // the connection, or kill the client, at exactly that point of a conversation with the server.
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "./postgres.ts";
 
 export interface TcpProxy {
   port: number;
@@ -73,4 +74,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     trap: (text, nth = 1) => new Promise<void>((resolve) => { armed = { text, left: nth, fire: resolve }; }),
     close: stop,
   };
+}
+
+/** A fresh PostgreSQL database behind a proxy the test can cut; `url` goes through the proxy. */
+export async function proxiedTestDatabase(): Promise<{ db: TestDatabase; proxy: TcpProxy; url: string }> {
+  const db = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
+  const proxy = await startTcpProxy(db.host, db.port);
+  const url = new URL(db.url);
+  url.hostname = "127.0.0.1";
+  url.port = String(proxy.port);
+  return { db, proxy, url: url.toString() };
 }

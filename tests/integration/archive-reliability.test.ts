@@ -14,9 +14,9 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import { archivedIn } from "../harness/archive.ts";
 import { openDm, waitForMessageFrom } from "../harness/client.ts";
 import { inboxEvents } from "../harness/inbox.ts";
-import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import type { TestDatabase } from "../harness/postgres.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
-import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.ts";
+import { proxiedTestDatabase, type TcpProxy } from "../harness/tcp-proxy.ts";
 import { useStack } from "../harness/use-stack.ts";
 import { eventually, metricValue } from "../harness/wait.ts";
 
@@ -27,12 +27,9 @@ const MESSAGES = 30;
 const ARCHIVE_INSERT = "INSERT INTO archive_records";
 
 const fixture = useStack(async () => {
-  db = await createTestDatabase(postgresServerUrl() ?? DEFAULT_SERVER_URL);
-  proxy = await startTcpProxy(db.host, db.port);
-  const proxied = new URL(db.url);
-  proxied.hostname = "127.0.0.1";
-  proxied.port = String(proxy.port);
-  return { databaseUrl: proxied.toString() };
+  const proxied = await proxiedTestDatabase();
+  ({ db, proxy } = proxied);
+  return { databaseUrl: proxied.url };
 }, async () => {
   await proxy?.close();
   await db?.drop();

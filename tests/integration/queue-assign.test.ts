@@ -12,7 +12,7 @@ import { migrate } from "../../src/db/migrate.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
 import type { Homeserver } from "../../src/matrix/client.ts";
 import { ServiceDesk } from "../../src/queue/service.ts";
-import { enqueue, setDuty } from "../../src/queue/store.ts";
+import { setDuty } from "../../src/queue/store.ts";
 import { Scheduler } from "../../src/scheduler/scheduler.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
 import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
@@ -60,7 +60,9 @@ describe("assignment across two processes", () => {
       const department = i % 2 === 0 ? "bz" : "vg";
       const conv = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: `@c${i}:loket.test`, roomId: null, dmRoomId: null, department, language: "nl" });
       if (!conv) throw new Error("no conversation");
-      await enqueue(a, conv.id, now, new Date(now.getTime() + (10 - i) * 60_000), false);
+      // Asked, with a due time: in the queue.
+      await a.query("UPDATE conversations SET queued_at = $2, last_citizen_at = $2, due_at = $3 WHERE id = $1",
+        [conv.id, now.toISOString(), new Date(now.getTime() + (10 - i) * 60_000).toISOString()]);
     }
     for (const [user, department] of [[jansen, "bz"], [jansen, "vg"], [devries, "bz"], [gone, "bz"]] as const) await setDuty(a, "test", department, user, true, now);
 
