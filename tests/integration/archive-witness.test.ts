@@ -38,6 +38,14 @@ const posted = async (): Promise<{ seq: number; event_id: string }[]> =>
   (await db.query<{ seq: string; event_id: string }>("SELECT seq::text AS seq, event_id FROM archive_checkpoints WHERE event_id IS NOT NULL ORDER BY seq"))
     .map((r) => ({ seq: Number(r.seq), event_id: r.event_id }));
 
+/** Waits until the citizen's messages with these bodies are archived (Synapse pushes them when it likes). */
+async function archived(...bodies: string[]): Promise<void> {
+  await eventually(async () => {
+    const rows = await db.query<{ body: string }>("SELECT content->'content'->>'body' AS body FROM archive_records WHERE event_type = 'm.room.message'");
+    return bodies.every((b) => rows.some((r) => r.body === b)) ? true : undefined;
+  }, `the archive holding ${bodies.join(", ")}`);
+}
+
 /** Waits until the head is posted as a checkpoint. */
 async function headPosted(): Promise<void> {
   await eventually(async () => {
@@ -59,8 +67,10 @@ beforeAll(async () => {
   const dm = await openDm(citizen, bot);
   await waitForMessageFrom(citizen.client, dm, bot);
   for (const body of ["Ik wil verhuizen", "Per 1 mei"]) await sendRaw(citizen.client, dm, "m.room.message", { msgtype: "m.text", body });
+  await archived("Ik wil verhuizen", "Per 1 mei");
   await headPosted();
   for (const body of ["Naar Utrecht", "Met twee kinderen"]) await sendRaw(citizen.client, dm, "m.room.message", { msgtype: "m.text", body });
+  await archived("Naar Utrecht", "Met twee kinderen");
   await headPosted();
   await stack.loket.idle();
   await headPosted();
