@@ -127,7 +127,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
     const clock = opts.clock ?? systemClock;
     const scheduler = new Scheduler(database, clock, log.child({ capability: "scheduler" }), { isTransient });
-    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler });
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler, retry });
     teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     // Stopped before the capabilities (teardown runs in reverse).
     teardown.push(() => scheduler.stop());

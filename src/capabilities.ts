@@ -21,6 +21,7 @@ import { roomsCapability } from "./rooms/capability.ts";
 import type { Reconciler } from "./rooms/reconcile.ts";
 import type { Clock, Scheduler } from "./scheduler/scheduler.ts";
 import type { Municipalities } from "./tenants/municipalities.ts";
+import type { RetryPolicy } from "./util/retry.ts";
 
 export interface CapabilityDeps {
   config: Config;
@@ -35,6 +36,8 @@ export interface CapabilityDeps {
   clock: Clock;
   /** Runs timers (rows) when due; capabilities register their kinds at creation. */
   scheduler: Scheduler;
+  /** How work deferred to the end of a batch retries a failure that may pass (as route() does). */
+  retry: (capability: string) => RetryPolicy;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {

@@ -5,6 +5,7 @@
 // first tried in one statement (one round trip) that writes only if the head is still that one
 // and none of the events is archived yet, else nothing, and then the careful way runs.
 import type { Database, Queryable } from "../db/database.ts";
+import { sqlState } from "../db/errors.ts";
 import type { RawEvent } from "../matrix/events.ts";
 import { contentHash, GENESIS_HASH, recordHash, type ChainFields } from "./chain.ts";
 import type { RoomContext } from "./context.ts";
@@ -33,6 +34,8 @@ export interface CaptureOutcome {
   /** The head after this batch. */
   head: ChainHead;
 }
+
+const UNIQUE_VIOLATION = "23505";
 
 interface Prepared { results: CaptureResult[]; head: ChainHead; records: Record<string, unknown>[]; media: Record<string, unknown>[]; conversations: Record<string, unknown>[]; hooks: readonly string[] }
 
@@ -98,7 +101,6 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
        UPDATE archive_heads SET seq = $2, hash = $3
        WHERE municipality = $1 AND seq = $8 AND hash = $9 AND (SELECT v FROM async) = 'off'
          AND NOT EXISTS (SELECT 1 FROM archive_records WHERE event_id = ANY($10::text[]))
-         AND NOT EXISTS (SELECT 1 FROM archive_records WHERE event_id = ANY($11::text[]) AND event_type <> 'm.room.encrypted')
        RETURNING 1),
      rec AS (
        INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
@@ -132,10 +134,16 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
        SELECT h.url, r.conversation, r.id FROM rec r CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS h(url, n) ORDER BY r.id, h.n)
      SELECT count(*)::int AS written FROM head`,
     [municipality, p.head.seq, p.head.hash, JSON.stringify(p.conversations), JSON.stringify(p.media), JSON.stringify(p.records),
-      // Ciphertext records may not follow any record of their event; content only no content.
-      [...p.hooks], from.seq, from.hash, p.records.filter((r) => r.event_type === "m.room.encrypted").map((r) => r.event_id),
-      p.records.filter((r) => r.event_type !== "m.room.encrypted").map((r) => r.event_id)],
-  );
+      // Ciphertext records may not follow any record of their event (checked here); content no
+      // content of its event (the unique index archive_records_event refuses it: see below).
+      [...p.hooks], from.seq, from.hash, p.records.filter((r) => r.event_type === "m.room.encrypted").map((r) => r.event_id)],
+  ).catch((err: unknown) => {
+    // A record of one of the events is there already (a replay): nothing was written, and the
+    // careful way finds out which. The index answers this as part of the insert, where a check
+    // beforehand would cost a lookup per event (or a scan of the table, as the planner chose it).
+    if (sqlState(err) === UNIQUE_VIOLATION) return [{ written: 0 }];
+    throw err;
+  });
   return row?.written === 1;
 }
 

@@ -1,5 +1,5 @@
-// The hash chain (pure). Canonical JSON is RFC 8785 (JSON Canonicalization Scheme, via the
-// `canonicalize` package), not Matrix canonical JSON: JCS is defined for every JSON value
+// The hash chain (pure). Canonical JSON is RFC 8785 (JSON Canonicalization Scheme, written
+// as the `canonicalize` package writes it), not Matrix canonical JSON: JCS is defined for every JSON value
 // (floats included), and the archive must hash whatever a homeserver sent.
 //
 //   content_sha256 = SHA-256(JCS({content, ciphertext}))
@@ -10,19 +10,78 @@
 // A record's hash covers its content only through content_sha256, so that a destroyed record
 // (content deleted, a tombstone) keeps its place in the chain: its metadata, content_sha256
 // and hash stay, and the chain still verifies.
-import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import { hash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const CHAIN_ALGORITHM = "SHA-256 over RFC 8785 JSON (v1)";
 
+/**
+ * RFC 8785 canonical JSON. The members of every object are put in sorted order (by UTF-16 code
+ * units, as Array.prototype.sort compares strings) in a copy that JSON.stringify then writes
+ * natively: its strings and numbers are what RFC 8785 prescribes, which defines them by
+ * ECMAScript. What RFC 8785 forbids is refused: lone surrogates, NaN and the infinities. An
+ * object with a member named like an array index ("10") is written member by member instead,
+ * as JavaScript would put such members first. The output is the `canonicalize` package's (the
+ * unit test holds the two to it on random values), several times faster: the archive hashes
+ * every event twice on the way in.
+ */
 export function jcs(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error("value cannot be encoded as JSON");
-  return text;
+  try {
+    return stringified(sortedCopy(value));
+  } catch (err) {
+    if (err !== INDEX_KEY) throw err;
+    return written(value);
+  }
 }
 
-export const sha256Hex = (text: string | Buffer): string => createHash("sha256").update(text).digest("hex");
+/** Thrown (one instance, no stack taken per use) when an object must be written member by member. */
+const INDEX_KEY = new Error("a member named like an array index");
+/** JSON.stringify, refusing what it would give undefined for (undefined, functions, symbols). */
+function stringified(value: unknown): string {
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") fail("value cannot be encoded as JSON");
+  return JSON.stringify(value);
+}
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+const isDigit = (key: string): boolean => key.charCodeAt(0) >= 48 && key.charCodeAt(0) <= 57;
+
+function checked(value: unknown): unknown {
+  if (typeof value === "string" && !value.isWellFormed()) fail("Lone surrogate is not allowed");
+  if (typeof value === "number" && !Number.isFinite(value)) fail(Number.isNaN(value) ? "NaN is not allowed" : "Infinity is not allowed");
+  return value;
+}
+
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return checked(value);
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === "function") return sortedCopy(json.call(value));
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    if (isDigit(key)) throw INDEX_KEY;
+    checked(key);
+    out[key] = sortedCopy((value as Record<string, unknown>)[key]);
+  }
+  return out;
+}
+
+/** The same, member by member (for objects with members named like array indexes). */
+function written(value: unknown): string {
+  if (value === null || typeof value !== "object") return stringified(checked(value));
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === "function") return written(json.call(value));
+  if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : written(v))).join(",")}]`;
+  const members: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    members.push(`${JSON.stringify(checked(key))}:${written(v)}`);
+  }
+  return `{${members.join(",")}}`;
+}
+
+export const sha256Hex = (text: string | Buffer): string => hash("sha256", text, "hex");
 
 export function contentHash(content: unknown, ciphertext: unknown): string {
   return sha256Hex(jcs({ content: content ?? null, ciphertext: ciphertext ?? null }));

@@ -3,14 +3,16 @@
 // joining a conversation are introduced to the citizen by display name. Notices and other bots
 // are never answered, so bots cannot loop.
 import type { Config } from "../config/schema.ts";
-import type { Capability } from "../core/capability.ts";
+import { EventFailures, type Capability } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import { CommandTable, parseCommand, type Command, type Place } from "../commands/table.ts";
 import { t, type TextKey } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent, MessageEvent } from "../matrix/events.ts";
+import type { PlainMessage } from "../queue/plan.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
+import type { RetryPolicy } from "../util/retry.ts";
 import { conversationCommands, type CommandContext } from "./commands.ts";
 import { RoomDirectory } from "./directory.ts";
 import type { Conversations } from "./service.ts";
@@ -29,13 +31,23 @@ export interface ConversationCapabilityDeps {
   extraCommands?: Command<CommandContext>[];
   /** The service queue: told when the citizen or staff write in a conversation. */
   queue?: ConversationListener;
+  /** How the listener retries a step that failed for a passing reason; default: no retry. */
+  retry?: (capability: string) => RetryPolicy;
 }
 
-/** What hears of plain (non-command) messages in a conversation. */
+const NO_RETRY: RetryPolicy = { isTransient: () => false, signal: new AbortController().signal, firstDelayMs: 0, maxDelayMs: 0 };
+
+/**
+ * What hears of plain (non-command) messages in a conversation: a room's run of them, in order,
+ * at the end of its batch (or before a command in the room). Returns the events whose step
+ * failed for good; throws Interrupted when Loket stops.
+ */
 export interface ConversationListener {
-  citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void>;
-  staffWrote(conv: Conversation, staff: string): Promise<void>;
+  wrote(m: Municipality, conv: Conversation, messages: readonly PlainMessage[], retry: RetryPolicy): Promise<Map<string, unknown>>;
 }
+
+/** A room's plain messages not yet told to the listener, with the conversation as the first of them found it. */
+interface Run { municipality: Municipality; conversation: Conversation; messages: PlainMessage[] }
 
 interface RoomContext {
   municipality: Municipality;
@@ -80,26 +92,65 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
   const isBot = (user: string): boolean =>
     d.municipalities.isOwnBot(user) || user.startsWith(`@${d.config.appservice.user_prefix}`);
 
+  /** Each room's plain messages of the batch under way, told to the queue together (flush). */
+  const runs = new Map<string, Run>();
+  /** Each room's events whose queue step failed for good in the batch under way. */
+  const failed = new Map<string, Map<string, unknown>>();
+  const addToRun = (m: Municipality, conv: Conversation, roomId: string, msg: PlainMessage): void => {
+    const run = runs.get(roomId);
+    if (run) run.messages.push(msg);
+    else runs.set(roomId, { municipality: m, conversation: conv, messages: [msg] });
+  };
+  /** Tells the queue of the room's messages so far: at the end of the batch, and before anything else acts on the room. */
+  const flush = async (roomId: string): Promise<void> => {
+    const run = runs.get(roomId);
+    if (!run || !d.queue) return;
+    runs.delete(roomId);
+    const failures = await d.queue.wrote(run.municipality, run.conversation, run.messages, d.retry?.("conversations") ?? NO_RETRY);
+    if (failures.size === 0) return;
+    const mine = failed.get(roomId) ?? new Map<string, unknown>();
+    for (const [eventId, err] of failures) mine.set(eventId, err);
+    failed.set(roomId, mine);
+  };
+
   /** The citizen asked something (reopening a closed conversation), or staff answered. */
   const plainMessage = async (m: Municipality, conv: Conversation, ev: MessageEvent): Promise<void> => {
     if (ev.sender === conv.citizen) {
       let reopened = false;
       if (conv.status === "closed") {
+        await flush(ev.roomId);
         reopened = await d.conversations.reopen(m, conv, ev.eventId, d.queue === undefined);
         if (!reopened) return;
         conv.status = "open";
       }
-      await d.queue?.citizenWrote(m, conv, ev.eventId, reopened);
+      if (!d.queue) return;
+      addToRun(m, conv, ev.roomId, { kind: "citizen", eventId: ev.eventId, reopened });
+      // A reopening is decided at once: what the room's later messages see is an open conversation.
+      if (reopened) await flush(ev.roomId);
     } else if (m.staff.has(ev.sender) && conv.status !== "closed") {
-      await d.queue?.staffWrote(conv, ev.sender);
+      if (d.queue) addToRun(m, conv, ev.roomId, { kind: "staff", eventId: ev.eventId, staff: ev.sender });
     }
   };
 
   return {
     name: "conversations",
-    endBatch(roomId) {
+    async endBatch(roomId, outcome) {
       readInBatch.delete(roomId);
-      return Promise.resolve();
+      if (outcome === "interrupted") {
+        // Not done: the batch runs again at the next start.
+        runs.delete(roomId);
+        failed.delete(roomId);
+        return;
+      }
+      let failures: Map<string, unknown> | undefined;
+      try {
+        await flush(roomId);
+      } finally {
+        failures = failed.get(roomId);
+        runs.delete(roomId);
+        failed.delete(roomId);
+      }
+      if (failures) throw new EventFailures(failures);
     },
     async onMessage(ev: MessageEvent) {
       // Notices and other bots are never answered; an edit is not a new message.
@@ -112,6 +163,8 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
         if (conversation) await plainMessage(municipality, conversation, ev);
         return;
       }
+      // The queue hears of the messages before the command (a !status after a question sees it).
+      await flush(ev.roomId);
       const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
       const lang = conversation?.language ?? municipality.config.language;
       const bot = d.homeserver.intent(municipality.botUserId);

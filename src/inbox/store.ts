@@ -1,6 +1,6 @@
 // The inbox tables (migrations 0001, 0002): transactions are stored, bytes as received, before
 // they are acknowledged; transactions Loket cannot use are kept apart as poison.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Database } from "../db/database.ts";
 import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
 
@@ -26,7 +26,7 @@ export interface StoreResult extends StoredTransaction {
  * its answer failed is followed by Synapse's retry, which must not leave it waiting.
  */
 export async function storeTransaction(db: Database, txnId: string, body: Buffer, txn: DecodedTransaction): Promise<StoreResult> {
-  const digest = createHash("sha256").update(txn.events.map((e) => e.event_id).join("\n")).digest("hex");
+  const digest = hash("sha256", txn.events.map((e) => e.event_id).join("\n"), "hex");
   const [inserted] = await db.query<{ seq: string }>(
     `INSERT INTO inbox_transactions (txn_id, events_sha256, event_count, body) VALUES ($1, $2, $3, $4)
      ON CONFLICT (txn_id, events_sha256) DO NOTHING RETURNING seq::text AS seq`,

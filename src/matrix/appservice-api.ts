@@ -1,7 +1,7 @@
 // The homeserver -> appservice API (spec: application-service-api). Every request must carry
 // the hs_token; transactions are stored durably before the 200.
 import { isUtf8 } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Router } from "express";
 import { MatrixHttpError } from "../http/errors.ts";
 import type { DecodedTransaction } from "./events.ts";
@@ -39,7 +39,7 @@ function tokenOf(req: Request): string | undefined {
   return typeof query === "string" ? query : undefined;
 }
 
-const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
+const digest = (s: string): Buffer => hash("sha256", s, "buffer");
 
 function requireHsToken(h: AppserviceHandlers): RequestHandler {
   // Comparing digests keeps the comparison constant-time and independent of the token length.

@@ -29,6 +29,8 @@ export interface Decided extends Question {
   entered: boolean;
   /** Who had the conversation when the question came (after a reopening: nobody). */
   assigned: string[];
+  /** The status before the question (read back: unknown, ""). */
+  statusBefore: string;
 }
 
 const DECIDE = `
@@ -69,14 +71,14 @@ export async function decideQuestion(db: Queryable, i: QuestionInput): Promise<D
   if (row) {
     return {
       eventId: i.eventId, at: i.at, due: row.due === null ? null : new Date(row.due), answer: row.first || row.again, reopened: i.reopened,
-      fresh: true, entered: row.first || row.status === "waiting", assigned: i.reopened ? [] : (JSON.parse(row.assigned) as string[]),
+      fresh: true, entered: row.first || row.status === "waiting", assigned: i.reopened ? [] : (JSON.parse(row.assigned) as string[]), statusBefore: row.status,
     };
   }
   const known = await questionOf(db, i.eventId);
   if (!known) return undefined;
   const [now] = await db.query<{ assigned: string }>("SELECT assigned FROM conversations WHERE id = $1", [i.conversation]);
   const assigned = JSON.parse(now?.assigned ?? "[]") as string[];
-  return { ...known, fresh: false, entered: assigned.length === 0, assigned };
+  return { ...known, fresh: false, entered: assigned.length === 0, assigned, statusBefore: "" };
 }
 
 /** Staff answered: the promise is kept, its timer ended, and an unassigned conversation is theirs. */

@@ -5,9 +5,7 @@
 // per-department advisory lock, timers are claimed with a lease, and sends carry stable causes.
 import type { Config } from "../config/schema.ts";
 import type { Conversations } from "../conversations/service.ts";
-import { loketRoomContent } from "../conversations/texts.ts";
 import { conversationById, type Conversation } from "../conversations/store.ts";
-import { roomTablesChanged } from "../db/changes.ts";
 import type { Database } from "../db/database.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { t } from "../i18n/index.ts";
@@ -15,16 +13,17 @@ import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { RoomId } from "../matrix/ids.ts";
 import { dateInWords, hoursFor, type HoursFor } from "../office-hours/index.ts";
-import { promiseText } from "../office-hours/replies.ts";
-import { LOKET_ROOM_EVENT } from "../rooms/plan.ts";
 import { managedRoomByKey } from "../rooms/store.ts";
 import type { Clock, Scheduler } from "../scheduler/scheduler.ts";
 import { setTimer, type Timer } from "../scheduler/timers.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
+import type { RetryPolicy } from "../util/retry.ts";
 import { planAssignments } from "./assign.ts";
 import { escalate } from "./escalate.ts";
 import { servesDepartment } from "./staff.ts";
-import { decideQuestion, staffReplied } from "./questions.ts";
+import { PlanWriter } from "./batch.ts";
+import { handleMessages } from "./messages.ts";
+import type { PlainMessage } from "./plan.ts";
 import { assignOnce, onDuty, openLoads, queueOf, withAssignmentLock } from "./store.ts";
 
 export const ASSIGN_TIMER = "queue.assign";
@@ -45,9 +44,11 @@ export interface ServiceDeskDeps {
 export class ServiceDesk {
   readonly d: ServiceDeskDeps;
   private readonly hoursCache = new Map<string, HoursFor>();
+  private readonly plans: PlanWriter;
 
   constructor(deps: ServiceDeskDeps) {
     this.d = deps;
+    this.plans = new PlanWriter(deps.db);
     deps.scheduler.on(ASSIGN_TIMER, (timer) => this.carryOut(timer));
     deps.scheduler.on(DUE_TIMER, (timer) => escalate(this, timer));
   }
@@ -73,49 +74,11 @@ export class ServiceDesk {
   }
 
   /**
-   * The citizen wrote in their conversation (not a command). The first question, a question
-   * after reopening, and one after a quiet period with no staff reply in between get one answer:
-   * the closed auto-reply or the receipt. Any question starts the answer clock if it stood still.
-   * The decision is recorded with the queue change it makes, so that the event processed again
-   * (a retry, a restart) gives the same answer, once.
+   * Plain messages of one room's batch, in order (citizen questions, staff replies): see
+   * messages.ts. Returns the events whose step failed for good; throws Interrupted when Loket stops.
    */
-  async citizenWrote(m: Municipality, conv: Conversation, eventId: string, reopened: boolean): Promise<void> {
-    const { schedule, term } = this.hours(m, conv.department);
-    const at = this.d.clock.now();
-    const q = await decideQuestion(this.d.db, {
-      conversation: conv.id, eventId, at, reopened, newDue: schedule.due(at, term),
-      quietPeriodMs: this.d.config.conversations.quiet_period_hours * 3_600_000,
-    });
-    if (!q) return;
-    if (q.fresh && q.entered) {
-      // The status (and after a reopening, the assignment) changed: what rooms' conversations say is read again.
-      roomTablesChanged();
-      this.d.metrics.queue.inc({ event: reopened ? "requeued" : "queued" });
-    }
-    if (q.fresh && q.entered && conv.status === "waiting" && conv.roomId) {
-      await this.d.hs.intent(m.botUserId).sendState(conv.roomId, LOKET_ROOM_EVENT, "", loketRoomContent({ ...conv, status: "open" }));
-    }
-    const open = schedule.isOpen(q.at);
-    // The receipt names whoever is assigned at once; outside hours the assignment tells the citizen itself.
-    const made = q.entered ? await this.assignAll(m, q.answer && open ? conv.id : undefined) : [];
-    if (!q.answer || !conv.roomId) return;
-
-    const staff = made.find((a) => a.conversation === conv.id)?.staff ?? q.assigned[0];
-    const position = staff === undefined ? await this.position(m, conv) : 0;
-    const text = promiseText({
-      open, nextOpening: open ? null : schedule.nextOpening(q.at), due: q.due ?? q.at, reference: conv.reference,
-      position, timezone: schedule.timezone, staff: staff === undefined ? undefined : await this.nameOf(m, staff),
-      lead: q.reopened ? t(conv.language, "reopened_lead", { reference: conv.reference }) : undefined,
-    }, conv.language);
-    await this.d.hs.intent(m.botUserId).sendMessage(conv.roomId, {
-      msgtype: "m.notice", body: text.body, format: "org.matrix.custom.html", formatted_body: text.html,
-    }, `promise:${eventId}`);
-    if (q.fresh) this.d.metrics.autoReplies.inc({ kind: open ? "receipt" : "closed" });
-  }
-
-  /** Staff wrote in the conversation: the promise is kept. */
-  async staffWrote(conv: Conversation, staff: string): Promise<void> {
-    await staffReplied(this.d.db, conv.id, staff, this.d.clock.now());
+  wrote(m: Municipality, conv: Conversation, messages: readonly PlainMessage[], retry: RetryPolicy): Promise<Map<string, unknown>> {
+    return handleMessages(this, this.plans, m, conv, messages, retry);
   }
 
   /** 1-based place in the department's queue (0 when not in it). */

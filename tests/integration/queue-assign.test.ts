@@ -84,6 +84,9 @@ describe("assignment across two processes", () => {
   });
 });
 
+/** No retries: a failure fails the event. */
+const once = { isTransient: () => false, signal: new AbortController().signal, firstDelayMs: 1, maxDelayMs: 1 };
+
 describe("a question processed again", () => {
   it("gets the same answer, with the same cause, and changes the queue once", async () => {
     if (!m) throw new Error("no municipality");
@@ -103,10 +106,13 @@ describe("a question processed again", () => {
     const created = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: "@herhaling:loket.test", roomId: "!herhaling:loket.test" as never, dmRoomId: null, department: "vg", language: "nl" });
     if (!created) throw new Error("no conversation");
     // The first run, then a retry of the same event that reads the conversation as it is now.
-    await service.citizenWrote(m, created, "$vraag", false);
+    const question = [{ kind: "citizen" as const, eventId: "$vraag", reopened: false }];
+    // The first run takes the planned path (one statement for the run of messages).
+    expect(await service.wrote(m, created, question, once)).toEqual(new Map());
     const after = await conversationById(a, created.id);
     if (!after) throw new Error("no conversation");
-    await service.citizenWrote(m, after, "$vraag", false);
+    // The retry finds the question decided, and reads the decision back (the careful path).
+    expect(await service.wrote(m, after, question, once)).toEqual(new Map());
     expect(sent).toHaveLength(2);
     expect(sent[1]).toEqual(sent[0]);
     expect(sent[0]?.cause).toBe("promise:$vraag");

@@ -1,4 +1,5 @@
 // The hash chain (pure): RFC 8785 canonical form, tamper detection per kind, tombstones.
+import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import { checkRecord, contentHash, GENESIS_HASH, jcs, recordHash, type StoredRecord } from "../../src/archive/chain.ts";
 import { dueDate, termDuration } from "../../src/archive/retention.ts";
@@ -27,7 +28,52 @@ function firstBreak(records: StoredRecord[]) {
   return undefined;
 }
 
+/** A small deterministic random source (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const KEYS = ["body", "msgtype", "m.relates_to", "", "10", "9", "1a", "é", "z", "\u{1F600}", "a\"b", "\u0000", "B", "_"];
+const NUMBERS = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 123456789012, 5e-324, 1.7976931348623157e308, 2 ** 53, -3.25];
+const STRINGS = ["", "hallo", "é", "\u{1F600}", "\n\t\"\\", "\u0001\u001f\u007f", "\u2028", "Vraag: wanneer?"];
+
+/** Random JSON-like values, lone surrogates, NaN and the infinities now and then. */
+function randomValue(r: () => number, depth: number): unknown {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const kind = depth > 3 ? Math.floor(r() * 4) : Math.floor(r() * 6);
+  if (kind === 0) return r() < 0.02 ? pick([NaN, Infinity, -Infinity]) : r() < 0.5 ? pick(NUMBERS) : (r() - 0.5) * 10 ** Math.floor(r() * 30 - 10);
+  if (kind === 1) return r() < 0.02 ? "\ud800x" : pick(STRINGS);
+  if (kind === 2) return pick([true, false]);
+  if (kind === 3) return null;
+  if (kind === 4) return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (let i = Math.floor(r() * 5); i > 0; i--) out[r() < 0.02 ? "\udc00" : pick(KEYS)] = randomValue(r, depth + 1);
+  return out;
+}
+
+const outcome = (f: () => string | undefined): string => {
+  try {
+    return `ok ${f()}`;
+  } catch (err) {
+    return `refused ${(err as Error).message}`;
+  }
+};
+
 describe("archive hash chain", () => {
+  it("writes what the canonicalize package writes (RFC 8785), and refuses what it refuses, for 20,000 random values", () => {
+    const r = random(8785);
+    for (let i = 0; i < 20_000; i++) {
+      const v = randomValue(r, 0);
+      expect(outcome(() => jcs(v)), JSON.stringify(v)).toBe(outcome(() => canonicalize(v)));
+    }
+  });
+
   it("uses RFC 8785: sorted keys, no whitespace, ES number form", () => {
     expect(jcs({ b: 1, a: [1e21, 0.1, "é"] })).toBe('{"a":[1e+21,0.1,"é"],"b":1}');
   });
