@@ -11,6 +11,7 @@ import { writePlans } from "../../src/queue/batch.ts";
 import { planMessages, type PlainMessage, type QueueState } from "../../src/queue/plan.ts";
 import { decideQuestion, staffReplied } from "../../src/queue/questions.ts";
 import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
+import { seededRandom as random } from "../harness/random.ts";
 
 const at = new Date("2026-11-30T10:00:00.000Z");
 const newDue = new Date("2026-11-30T14:00:00.000Z");
@@ -29,17 +30,6 @@ afterAll(async () => {
   await db.close();
   await pg.drop();
 });
-
-/** A small deterministic random source (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 

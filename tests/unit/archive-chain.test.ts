@@ -3,6 +3,7 @@ import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import { checkRecord, contentHash, GENESIS_HASH, jcs, recordHash, type StoredRecord } from "../../src/archive/chain.ts";
 import { dueDate, termDuration } from "../../src/archive/retention.ts";
+import { seededRandom as random } from "../harness/random.ts";
 
 function chain(n: number): StoredRecord[] {
   const out: StoredRecord[] = [];
@@ -26,17 +27,6 @@ function firstBreak(records: StoredRecord[]) {
     prev = { seq: r.seq, hash: r.hash };
   }
   return undefined;
-}
-
-/** A small deterministic random source (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const KEYS = ["body", "msgtype", "m.relates_to", "", "10", "9", "1a", "é", "z", "\u{1F600}", "a\"b", "\u0000", "B", "_"];
