@@ -141,7 +141,8 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
     // A record of one of the events is there already (a replay): nothing was written, and the
     // careful way finds out which. The index answers this as part of the insert, where a check
     // beforehand would cost a lookup per event (or a scan of the table, as the planner chose it).
-    if (sqlState(err) === UNIQUE_VIOLATION) return [{ written: 0 }];
+    const constraint = (err as { constraint?: unknown }).constraint;
+    if (sqlState(err) === UNIQUE_VIOLATION && (constraint === undefined || constraint === "archive_records_event")) return [{ written: 0 }];
     throw err;
   });
   return row?.written === 1;

@@ -1,5 +1,5 @@
-// The hash chain (pure). Canonical JSON is RFC 8785 (JSON Canonicalization Scheme, written
-// as the `canonicalize` package writes it), not Matrix canonical JSON: JCS is defined for every JSON value
+// The hash chain (pure). Canonical JSON is RFC 8785 (JSON Canonicalization Scheme, as the
+// `canonicalize` package writes it), not Matrix canonical JSON: JCS is defined for every JSON value
 // (floats included), and the archive must hash whatever a homeserver sent.
 //
 //   content_sha256 = SHA-256(JCS({content, ciphertext}))
@@ -11,31 +11,34 @@
 // (content deleted, a tombstone) keeps its place in the chain: its metadata, content_sha256
 // and hash stay, and the chain still verifies.
 import { hash } from "node:crypto";
+import canonicalize from "canonicalize";
 
 export const GENESIS_HASH = "0".repeat(64);
 export const CHAIN_ALGORITHM = "SHA-256 over RFC 8785 JSON (v1)";
 
 /**
- * RFC 8785 canonical JSON. The members of every object are put in sorted order (by UTF-16 code
- * units, as Array.prototype.sort compares strings) in a copy that JSON.stringify then writes
- * natively: its strings and numbers are what RFC 8785 prescribes, which defines them by
- * ECMAScript. What RFC 8785 forbids is refused: lone surrogates, NaN and the infinities. An
- * object with a member named like an array index ("10") is written member by member instead,
- * as JavaScript would put such members first. The output is the `canonicalize` package's (the
- * unit test holds the two to it on random values), several times faster: the archive hashes
- * every event twice on the way in.
+ * RFC 8785 canonical JSON, as the `canonicalize` package writes it, faster for what events are
+ * like: the members of every object are put in sorted order (by UTF-16 code units, as
+ * Array.prototype.sort compares strings) in a copy that JSON.stringify then writes natively (its
+ * strings and numbers are what RFC 8785 prescribes: it defines them by ECMAScript). Lone
+ * surrogates, NaN and the infinities are refused, as the package refuses them. What the copy
+ * cannot carry goes to the package itself: a member named like an array index ("10"), which
+ * JavaScript would put first, and nesting deeper than the copy's recursion may go (the package
+ * walks without recursion). The unit test holds the two to the same output on random values.
+ * The archive hashes every event twice on the way in, and verify every record twice.
  */
 export function jcs(value: unknown): string {
   try {
-    return stringified(sortedCopy(value));
+    return stringified(sortedCopy(value, 0));
   } catch (err) {
-    if (err !== INDEX_KEY) throw err;
-    return written(value);
+    if (err !== NOT_HERE) throw err;
+    return canonicalize(value) ?? fail("value cannot be encoded as JSON");
   }
 }
 
-/** Thrown (one instance, no stack taken per use) when an object must be written member by member. */
-const INDEX_KEY = new Error("a member named like an array index");
+/** Thrown (one instance, no stack taken per use) when the package must write the value. */
+const NOT_HERE = new Error("written by the canonicalize package");
+const MAX_DEPTH = 100;
 /** JSON.stringify, refusing what it would give undefined for (undefined, functions, symbols). */
 function stringified(value: unknown): string {
   if (value === undefined || typeof value === "function" || typeof value === "symbol") fail("value cannot be encoded as JSON");
@@ -52,33 +55,20 @@ function checked(value: unknown): unknown {
   return value;
 }
 
-function sortedCopy(value: unknown): unknown {
+function sortedCopy(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== "object") return checked(value);
+  if (depth > MAX_DEPTH) throw NOT_HERE;
   const json = (value as { toJSON?: () => unknown }).toJSON;
-  if (typeof json === "function") return sortedCopy(json.call(value));
-  if (Array.isArray(value)) return value.map(sortedCopy);
-  const out: Record<string, unknown> = {};
+  if (typeof json === "function") return sortedCopy(json.call(value), depth + 1);
+  if (Array.isArray(value)) return value.map((v: unknown) => sortedCopy(v, depth + 1));
+  // No prototype: a member named "__proto__" is a member like any other.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value).sort()) {
-    if (isDigit(key)) throw INDEX_KEY;
+    if (isDigit(key)) throw NOT_HERE;
     checked(key);
-    out[key] = sortedCopy((value as Record<string, unknown>)[key]);
+    out[key] = sortedCopy((value as Record<string, unknown>)[key], depth + 1);
   }
   return out;
-}
-
-/** The same, member by member (for objects with members named like array indexes). */
-function written(value: unknown): string {
-  if (value === null || typeof value !== "object") return stringified(checked(value));
-  const json = (value as { toJSON?: () => unknown }).toJSON;
-  if (typeof json === "function") return written(json.call(value));
-  if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : written(v))).join(",")}]`;
-  const members: string[] = [];
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-    members.push(`${JSON.stringify(checked(key))}:${written(v)}`);
-  }
-  return `{${members.join(",")}}`;
 }
 
 export const sha256Hex = (text: string | Buffer): string => hash("sha256", text, "hex");

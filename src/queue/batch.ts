@@ -27,12 +27,16 @@ q AS (
   SELECT * FROM json_to_recordset($2::json) AS q(event_id text, conversation bigint, at timestamptz, due_at timestamptz, answer boolean, reopened boolean)),
 -- Conversations with a question decided before (a replay): one probe of the primary key per question.
 replay AS (SELECT conversation FROM queue_questions WHERE event_id = ANY($3::text[])),
+-- The rows are locked first, without waiting: a plan never waits for a lock (so it is never part
+-- of a deadlock, with an assignment say); when a row is busy, the statement fails (55P03) and
+-- every plan of it takes the careful path.
+busy AS MATERIALIZED (SELECT id FROM conversations WHERE id IN (SELECT id FROM p) FOR UPDATE NOWAIT),
 c AS (
   UPDATE conversations SET status = p.n_status, assigned = p.n_assigned, queued_at = p.n_queued_at, due_at = p.n_due_at,
     last_citizen_at = p.n_last_citizen_at, last_staff_at = p.n_last_staff_at,
     overdue = CASE WHEN p.clear_overdue THEN false ELSE conversations.overdue END, updated_at = now()
   FROM p
-  WHERE conversations.id = p.id AND (SELECT v FROM async) = 'off'
+  WHERE conversations.id = p.id AND (SELECT v FROM async) = 'off' AND conversations.id IN (SELECT id FROM busy)
     AND conversations.status = p.status AND conversations.assigned = p.assigned
     AND date_trunc('milliseconds', conversations.queued_at) IS NOT DISTINCT FROM p.queued_at
     AND date_trunc('milliseconds', conversations.due_at) IS NOT DISTINCT FROM p.due_at

@@ -6,6 +6,7 @@
 // order. Every step can run again: decisions are recorded, sends carry stable causes.
 import type { Conversation } from "../conversations/store.ts";
 import { roomTablesChanged } from "../db/changes.ts";
+import { sqlState } from "../db/errors.ts";
 import { t } from "../i18n/index.ts";
 import { loketRoomContent } from "../conversations/texts.ts";
 import { promiseText } from "../office-hours/replies.ts";
@@ -14,7 +15,7 @@ import type { Municipality } from "../tenants/municipalities.ts";
 import { Interrupted, withRetry, type RetryPolicy } from "../util/retry.ts";
 import type { PlanWriter } from "./batch.ts";
 import { planMessages, type PlainMessage, type QueueState } from "./plan.ts";
-import { decideQuestion, staffReplied } from "./questions.ts";
+import { decideQuestion, decidedAmong, staffReplied } from "./questions.ts";
 import type { ServiceDesk } from "./service.ts";
 
 /** A citizen question as decided: by the plan, or by the careful path (possibly read back). */
@@ -60,7 +61,14 @@ export async function handleMessages(
   const rules = { at, newDue: schedule.due(at, term), quietPeriodMs: desk.d.config.conversations.quiet_period_hours * 3_600_000 };
   const before = stateOf(conv);
   const plan = planMessages(before, messages, rules);
-  const written = await writer.write({ conversation: conv.id, before, plan }).catch(() => false);
+  const written = await writer.write({ conversation: conv.id, before, plan }).catch((err: unknown) => {
+    // A row another statement holds (55P03) is ordinary; anything else is worth a look. Either
+    // way the messages take the careful path.
+    const code = sqlState(err);
+    if (code === "55P03") desk.d.log.debug({ conversation: conv.id }, "a conversation was busy; its messages take the careful path");
+    else desk.d.log.warn({ err: String(err), sqlState: code, conversation: conv.id }, "could not write the queue's planned run; its messages take the careful path");
+    return false;
+  });
   let decisions: Decision[];
   if (written) {
     decisions = plan.questions.map((q) => ({
@@ -69,8 +77,15 @@ export async function handleMessages(
     }));
   } else {
     decisions = [];
-    for (const msg of messages) {
+    // Processed again (a retry, a restart): a staff reply that came before a question decided
+    // already was recorded before that decision; recording it again would end the term that
+    // question started. Replies after the last decided question may not have been: they are.
+    const questions = messages.flatMap((msg) => (msg.kind === "citizen" ? [msg.eventId] : []));
+    const decided = questions.length === 0 ? new Set<string>() : await withRetry(() => decidedAmong(desk.d.db, questions), retry);
+    const lastDecided = messages.findLastIndex((msg) => msg.kind === "citizen" && decided.has(msg.eventId));
+    for (const [i, msg] of messages.entries()) {
       if (msg.kind === "staff") {
+        if (i < lastDecided) continue;
         await attempt(msg.eventId, () => staffReplied(desk.d.db, conv.id, msg.staff, desk.d.clock.now()));
         continue;
       }

@@ -92,3 +92,9 @@ export async function staffReplied(db: Queryable, conversation: number, staff: s
     [conversation, at.toISOString(), JSON.stringify([staff]), String(conversation)],
   );
 }
+
+/** Which of these questions (event ids) are decided already. */
+export async function decidedAmong(db: Queryable, eventIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ event_id: string }>("SELECT event_id FROM queue_questions WHERE event_id = ANY($1::text[])", [eventIds]);
+  return new Set(rows.map((r) => r.event_id));
+}

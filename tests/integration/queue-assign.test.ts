@@ -121,4 +121,27 @@ describe("a question processed again", () => {
     expect(rows[0]?.n).toBe(1);
     expect((await conversationById(a, created.id))?.dueAt).toEqual(after.dueAt);
   });
+  it("does not record again a staff reply that came before a decided question (its new term stays)", async () => {
+    if (!m) throw new Error("no municipality");
+    const [a] = dbs as [Database];
+    const intent = {
+      sendMessage: () => Promise.resolve("$sent"), sendState: () => Promise.resolve("$state"), getDisplayName: () => Promise.resolve(undefined),
+    };
+    const service = new ServiceDesk({
+      config, db: a, metrics: createMetrics(), log, clock, municipalities,
+      hs: { intent: () => intent } as unknown as Homeserver, conversations: undefined as unknown as Conversations,
+      scheduler: new Scheduler(a, clock, log),
+    });
+    const created = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: "@antwoord:loket.test", roomId: "!antwoord:loket.test" as never, dmRoomId: null, department: "vg", language: "nl" });
+    if (!created) throw new Error("no conversation");
+    const run = [{ kind: "staff" as const, eventId: "$antwoord", staff: jansen }, { kind: "citizen" as const, eventId: "$vervolgvraag", reopened: false }];
+    expect(await service.wrote(m, created, run, once)).toEqual(new Map());
+    const after = await conversationById(a, created.id);
+    expect(after?.dueAt).not.toBeNull();
+    // The batch runs again (a restart): the question is decided, so this is the careful path.
+    expect(await service.wrote(m, after ?? created, run, once)).toEqual(new Map());
+    expect((await conversationById(a, created.id))?.dueAt).toEqual(after?.dueAt);
+    const timers = await a.query<{ n: number }>("SELECT count(*)::int AS n FROM timers WHERE kind = 'queue.due' AND key = $1 AND fired_at IS NULL", [String(created.id)]);
+    expect(timers[0]?.n).toBe(1);
+  });
 });

@@ -148,4 +148,16 @@ describe("the planned path of the queue", () => {
     expect(await writePlans(db, [{ conversation: id, before: start, plan }])).toEqual(new Set());
     expect(await db.query("SELECT count(*)::int AS n FROM queue_questions WHERE event_id = '$replayed'")).toEqual([{ n: 1 }]);
   });
+  it("never waits for a row another transaction holds: the statement fails at once (55P03)", async () => {
+    const start: QueueState & { overdue: boolean; timer: "none" } = {
+      status: "open", assigned: "[]", queuedAt: null, dueAt: null, lastCitizenAt: null, lastStaffAt: null, overdue: false, timer: "none",
+    };
+    const id = await conversationWith(start);
+    const plan = planMessages(start, [{ kind: "citizen", eventId: "$bezet", reopened: false }], { at, newDue, quietPeriodMs: QUIET_MS });
+    await db.transaction(async (tx) => {
+      await tx.query("SELECT id FROM conversations WHERE id = $1 FOR UPDATE", [id]);
+      await expect(writePlans(db, [{ conversation: id, before: start, plan }])).rejects.toMatchObject({ code: "55P03" });
+    });
+    expect(await writePlans(db, [{ conversation: id, before: start, plan }])).toEqual(new Set([id]));
+  });
 });

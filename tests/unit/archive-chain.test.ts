@@ -29,7 +29,7 @@ function firstBreak(records: StoredRecord[]) {
   return undefined;
 }
 
-const KEYS = ["body", "msgtype", "m.relates_to", "", "10", "9", "1a", "é", "z", "\u{1F600}", "a\"b", "\u0000", "B", "_"];
+const KEYS = ["__proto__", "constructor", "body", "msgtype", "m.relates_to", "", "10", "9", "1a", "é", "z", "\u{1F600}", "a\"b", "\u0000", "B", "_"];
 const NUMBERS = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 123456789012, 5e-324, 1.7976931348623157e308, 2 ** 53, -3.25];
 const STRINGS = ["", "hallo", "é", "\u{1F600}", "\n\t\"\\", "\u0001\u001f\u007f", "\u2028", "Vraag: wanneer?"];
 
@@ -56,6 +56,13 @@ const outcome = (f: () => string | undefined): string => {
 };
 
 describe("archive hash chain", () => {
+  it("writes deep nesting and a member named __proto__ as canonicalize does", () => {
+    const deep = JSON.parse(`${"[".repeat(5_000)}1${"]".repeat(5_000)}`) as unknown;
+    expect(jcs(deep)).toBe(canonicalize(deep));
+    const proto = JSON.parse('{"content":{"__proto__":{"evil":1},"body":"hi"}}') as unknown;
+    expect(jcs(proto)).toBe('{"content":{"__proto__":{"evil":1},"body":"hi"}}');
+  });
+
   it("writes what the canonicalize package writes (RFC 8785), and refuses what it refuses, for 20,000 random values", () => {
     const r = random(8785);
     for (let i = 0; i < 20_000; i++) {
