@@ -23,8 +23,9 @@ export const CHAIN_ALGORITHM = "SHA-256 over RFC 8785 JSON (v1)";
  * strings and numbers are what RFC 8785 prescribes: it defines them by ECMAScript). Lone
  * surrogates, NaN and the infinities are refused, as the package refuses them. What the copy
  * cannot carry goes to the package itself: a member named like an array index ("10"), which
- * JavaScript would put first, and nesting deeper than the copy's recursion may go (the package
- * walks without recursion). The unit test holds the two to the same output on random values.
+ * JavaScript would put first, a member named "__proto__", which would set the copy's prototype,
+ * and nesting deeper than the copy's recursion may go (the package walks without recursion).
+ * The unit test holds the two to the same output on random values.
  * The archive hashes every event twice on the way in, and verify every record twice.
  */
 export function jcs(value: unknown): string {
@@ -61,10 +62,10 @@ function sortedCopy(value: unknown, depth: number): unknown {
   const json = (value as { toJSON?: () => unknown }).toJSON;
   if (typeof json === "function") return sortedCopy(json.call(value), depth + 1);
   if (Array.isArray(value)) return value.map((v: unknown) => sortedCopy(v, depth + 1));
-  // No prototype: a member named "__proto__" is a member like any other.
-  const out = Object.create(null) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (isDigit(key)) throw NOT_HERE;
+    // "__proto__" would set the copy's prototype instead of making a member.
+    if (isDigit(key) || key === "__proto__") throw NOT_HERE;
     checked(key);
     out[key] = sortedCopy((value as Record<string, unknown>)[key], depth + 1);
   }
