@@ -87,22 +87,27 @@ describe("assignment across two processes", () => {
 /** No retries: a failure fails the event. */
 const once = { isTransient: () => false, signal: new AbortController().signal, firstDelayMs: 1, maxDelayMs: 1 };
 
+/** A desk whose bot only records what it sends: what the queue decides and records is the real thing. */
+function recordingDesk(db: Database): { service: ServiceDesk; sent: { roomId: string; body: string; cause: string }[] } {
+  const sent: { roomId: string; body: string; cause: string }[] = [];
+  const intent = {
+    sendMessage: (roomId: string, content: { body: string }, cause: string) => { sent.push({ roomId, body: content.body, cause }); return Promise.resolve("$sent"); },
+    sendState: () => Promise.resolve("$state"),
+    getDisplayName: () => Promise.resolve(undefined),
+  };
+  const service = new ServiceDesk({
+    config, db, metrics: createMetrics(), log, clock, municipalities,
+    hs: { intent: () => intent } as unknown as Homeserver, conversations: undefined as unknown as Conversations,
+    scheduler: new Scheduler(db, clock, log),
+  });
+  return { service, sent };
+}
+
 describe("a question processed again", () => {
   it("gets the same answer, with the same cause, and changes the queue once", async () => {
     if (!m) throw new Error("no municipality");
     const [a] = dbs as [Database];
-    const sent: { roomId: string; body: string; cause: string }[] = [];
-    // Only the bot's sending is replaced: what the queue decides and records is the real thing.
-    const intent = {
-      sendMessage: (roomId: string, content: { body: string }, cause: string) => { sent.push({ roomId, body: content.body, cause }); return Promise.resolve("$sent"); },
-      sendState: () => Promise.resolve("$state"),
-      getDisplayName: () => Promise.resolve(undefined),
-    };
-    const service = new ServiceDesk({
-      config, db: a, metrics: createMetrics(), log, clock, municipalities,
-      hs: { intent: () => intent } as unknown as Homeserver, conversations: undefined as unknown as Conversations,
-      scheduler: new Scheduler(a, clock, log),
-    });
+    const { service, sent } = recordingDesk(a);
     const created = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: "@herhaling:loket.test", roomId: "!herhaling:loket.test" as never, dmRoomId: null, department: "vg", language: "nl" });
     if (!created) throw new Error("no conversation");
     // The first run, then a retry of the same event that reads the conversation as it is now.
@@ -121,17 +126,11 @@ describe("a question processed again", () => {
     expect(rows[0]?.n).toBe(1);
     expect((await conversationById(a, created.id))?.dueAt).toEqual(after.dueAt);
   });
+
   it("does not record again a staff reply that came before a decided question (its new term stays)", async () => {
     if (!m) throw new Error("no municipality");
     const [a] = dbs as [Database];
-    const intent = {
-      sendMessage: () => Promise.resolve("$sent"), sendState: () => Promise.resolve("$state"), getDisplayName: () => Promise.resolve(undefined),
-    };
-    const service = new ServiceDesk({
-      config, db: a, metrics: createMetrics(), log, clock, municipalities,
-      hs: { intent: () => intent } as unknown as Homeserver, conversations: undefined as unknown as Conversations,
-      scheduler: new Scheduler(a, clock, log),
-    });
+    const { service } = recordingDesk(a);
     const created = await createConversation(a, { municipality: "test", prefix: "TEST", citizen: "@antwoord:loket.test", roomId: "!antwoord:loket.test" as never, dmRoomId: null, department: "vg", language: "nl" });
     if (!created) throw new Error("no conversation");
     const run = [{ kind: "staff" as const, eventId: "$antwoord", staff: jansen }, { kind: "citizen" as const, eventId: "$vervolgvraag", reopened: false }];
