@@ -15,25 +15,8 @@ import type { Municipality } from "../tenants/municipalities.ts";
 import { Interrupted, withRetry, type RetryPolicy } from "../util/retry.ts";
 import type { PlanWriter } from "./batch.ts";
 import { planMessages, type PlainMessage, type QueueState } from "./plan.ts";
-import { decideQuestion, decidedAmong, staffReplied } from "./questions.ts";
+import { decideQuestion, decidedAmong, staffReplied, type Decided } from "./questions.ts";
 import type { ServiceDesk } from "./service.ts";
-
-/** A citizen question as decided: by the plan, or by the careful path (possibly read back). */
-export interface Decision {
-  eventId: string;
-  at: Date;
-  due: Date | null;
-  answer: boolean;
-  reopened: boolean;
-  /** Decided now (false: read back, decided before). */
-  fresh: boolean;
-  /** The question put the conversation (back) in the queue: first, reopened, or after waiting. */
-  entered: boolean;
-  /** The status before the question. */
-  statusBefore: string;
-  /** Who had the conversation when the question came (after a reopening: nobody). */
-  assigned: string[];
-}
 
 const stateOf = (c: Conversation): QueueState => ({
   status: c.status, assigned: JSON.stringify(c.assigned), queuedAt: c.queuedAt, dueAt: c.dueAt,
@@ -69,7 +52,7 @@ export async function handleMessages(
     else desk.d.log.warn({ err: String(err), sqlState: code, conversation: conv.id }, "could not write the queue's planned run; its messages take the careful path");
     return false;
   });
-  let decisions: Decision[];
+  let decisions: Decided[];
   if (written) {
     decisions = plan.questions.map((q) => ({
       eventId: q.eventId, at: q.at, due: q.due, answer: q.first || q.again, reopened: q.reopened, fresh: true,
@@ -113,7 +96,7 @@ export async function handleMessages(
  * What a decided question makes happen: a conversation that entered the queue is assigned if it
  * can be, and a question that gets an answer gets the closed auto-reply or the receipt.
  */
-async function answer(desk: ServiceDesk, m: Municipality, conv: Conversation, q: Decision): Promise<void> {
+async function answer(desk: ServiceDesk, m: Municipality, conv: Conversation, q: Decided): Promise<void> {
   const { d } = desk;
   const { schedule } = desk.hours(m, conv.department);
   if (q.fresh && q.entered && q.statusBefore === "waiting" && conv.roomId) {

@@ -14,26 +14,15 @@ import { openDatabase, type Database } from "../../src/db/database.ts";
 import { archivedIn } from "../harness/archive.ts";
 import { openDm, waitForMessageFrom } from "../harness/client.ts";
 import { inboxEvents } from "../harness/inbox.ts";
-import type { TestDatabase } from "../harness/postgres.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
-import { proxiedTestDatabase, type TcpProxy } from "../harness/tcp-proxy.ts";
-import { useStack } from "../harness/use-stack.ts";
+import { useStackOnProxiedDatabase } from "../harness/use-stack.ts";
 import { eventually, metricValue } from "../harness/wait.ts";
 
-let db: TestDatabase | undefined;
-let proxy: TcpProxy | undefined;
 const bot = `@gemeente_testdorp:${SERVER_NAME}`;
 const MESSAGES = 30;
 const ARCHIVE_INSERT = "INSERT INTO archive_records";
 
-const fixture = useStack(async () => {
-  const proxied = await proxiedTestDatabase();
-  ({ db, proxy } = proxied);
-  return { databaseUrl: proxied.url };
-}, async () => {
-  await proxy?.close();
-  await db?.drop();
-});
+const fixture = useStackOnProxiedDatabase();
 
 /** Every event of the room as Synapse has it, oldest first. */
 async function timeline(roomId: string): Promise<string[]> {
@@ -84,8 +73,7 @@ describe("archive under failure", () => {
   let roomId = "";
 
   it("a database cut while records are written loses and duplicates nothing", async () => {
-    const { stack, citizen } = fixture;
-    if (!proxy) throw new Error("no proxy");
+    const { stack, citizen, proxy } = fixture;
     roomId = await openDm(citizen, bot);
     await waitForMessageFrom(citizen.client, roomId, bot);
     await stack.loket.idle();
@@ -112,10 +100,9 @@ describe("archive under failure", () => {
   }, 120_000);
 
   it("Loket killed with -9 while records are written loses and duplicates nothing", async () => {
-    const { stack } = fixture;
-    if (!proxy || !db) throw new Error("no proxy");
+    const { stack, proxy, database } = fixture;
     // The test reads the database directly, past the proxy.
-    const direct = await openDatabase({ url: db.url, dataDir: "", poolSize: 2 });
+    const direct = await openDatabase({ url: database.url, dataDir: "", poolSize: 2 });
     await stack.stopLoket();
     const configFile = writeConfig("loket-child");
     const child = spawn(process.execPath, ["bin/loket.js", "start", "-c", configFile], { stdio: "ignore" });

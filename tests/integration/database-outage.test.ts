@@ -5,31 +5,19 @@
 import { describe, expect, it } from "vitest";
 import { openDm, waitForMessageFrom } from "../harness/client.ts";
 import { inboxEvents } from "../harness/inbox.ts";
-import type { TestDatabase } from "../harness/postgres.ts";
 import { SERVER_NAME } from "../harness/stack.ts";
-import { proxiedTestDatabase, type TcpProxy } from "../harness/tcp-proxy.ts";
-import { useStack } from "../harness/use-stack.ts";
+import { useStackOnProxiedDatabase } from "../harness/use-stack.ts";
 import { eventually, metricValue } from "../harness/wait.ts";
 
-let db: TestDatabase | undefined;
-let proxy: TcpProxy | undefined;
 const bot = `@gemeente_testdorp:${SERVER_NAME}`;
 
-const fixture = useStack(async () => {
-  const proxied = await proxiedTestDatabase();
-  ({ db, proxy } = proxied);
-  return { databaseUrl: proxied.url };
-}, async () => {
-  await proxy?.close();
-  await db?.drop();
-});
+const fixture = useStackOnProxiedDatabase();
 
 const metrics = async (): Promise<string> => (await fetch(`${fixture.stack.loket.url}/metrics`)).text();
 
 describe("database outage", () => {
   it("answers 5xx while the database is gone and stores the retried events exactly once", async () => {
-    const { stack, citizen } = fixture;
-    if (!proxy) throw new Error("no proxy");
+    const { stack, citizen, proxy } = fixture;
     const roomId = await openDm(citizen, bot);
     await waitForMessageFrom(citizen.client, roomId, bot);
     await stack.loket.idle();

@@ -3,28 +3,15 @@
 // that stalls half-way (no partial blob is left behind).
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { blobPath } from "../../src/archive/blobs.ts";
 import { download } from "../../src/archive/media.ts";
 import { HomeserverGate } from "../../src/matrix/gate.ts";
+import { localServers } from "../harness/local-http.ts";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
-
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(s.address() as { port: number }).port}`;
-}
+const serve = localServers();
 
 const row = { event_id: "$e", url: "mxc://hs.example/abc", bot: "@bot:hs.example", attempts: 0, mime: null };
 const FILE = Buffer.from("a file of the archive");

@@ -1,24 +1,11 @@
 // The gate in front of the homeserver, against small local HTTP servers: a concurrency bound,
 // a circuit breaker that pauses every caller while the server does not answer, and a stop that
 // ends every request at once.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HomeserverGate, type GateOptions } from "../../src/matrix/gate.ts";
+import { localServers } from "../harness/local-http.ts";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
-
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(s.address() as { port: number }).port}`;
-}
+const serve = localServers();
 
 const gate = (o: Partial<GateOptions> = {}): HomeserverGate =>
   new HomeserverGate({ maxConcurrent: 2, requestTimeoutMs: 60_000, firstPauseMs: 20, maxPauseMs: 40, ...o });
