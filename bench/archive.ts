@@ -67,7 +67,7 @@ async function storeOnly(payload: string[]): Promise<number> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   try {
-    return await flood(`http://127.0.0.1:${(server.address() as { port: number }).port}`, payload, 1);
+    return (await flood(`http://127.0.0.1:${(server.address() as { port: number }).port}`, payload, 1)).seconds;
   } finally {
     await new Promise<void>((r) => server.close(() => { r(); }));
     await pool.end();
@@ -87,8 +87,8 @@ async function loketWithArchive(payload: string[]): Promise<{ ack: number; done:
   const app = await start(config, { logger: pino({ level: "silent" }) });
   try {
     for (let r = 0; r < ROOMS; r++) await app.database.query("INSERT INTO direct_rooms (room_id, bot, citizen) VALUES ($1, $2, '@burger:bench.test')", [`!bench${r}:bench.test`, BOT]);
-    const t0 = performance.now();
-    const ack = await flood(app.url, payload, 1);
+    let t0 = 0;
+    const ack = (await flood(app.url, payload, 1, () => { t0 = performance.now(); })).seconds;
     await app.idle();
     const done = (performance.now() - t0) / 1000;
     const [n] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM archive_records");

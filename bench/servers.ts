@@ -3,13 +3,16 @@
 // what durable intake cannot beat) and a bare HTTP server that only acknowledges. Each run
 // floods one with the given transaction bodies.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import pg from "pg";
 import { start } from "../src/app.ts";
+import { postgresCpuMs, selfCpuMs, type CpuSpent } from "./cpu.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { Database } from "../src/db/database.ts";
 
@@ -18,35 +21,44 @@ export const HS_TOKEN = randomBytes(16).toString("hex");
 export interface RunResult {
   ackSeconds: number;
   processedSeconds: number;
+  /** CPU milliseconds spent from the first request until everything was processed. */
+  cpu: CpuSpent;
 }
 
-/** Sends every body with `concurrency` requests in flight; returns seconds until all were acknowledged. */
-export async function flood(baseUrl: string, bodies: string[], concurrency: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < bodies.length) {
-      const i = next++;
-      // As Synapse does: a 503 (busy: the backlog is full) is sent again after a pause.
-      for (;;) {
-        const res = await fetch(`${baseUrl}/_matrix/app/v1/transactions/${i}`, {
-          method: "PUT",
-          body: bodies[i],
-          headers: { "content-type": "application/json", authorization: `Bearer ${HS_TOKEN}` },
-        });
-        if (res.status === 503) {
-          await res.arrayBuffer();
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
+/** A flood's outcome: seconds until all were acknowledged, and the client's CPU milliseconds. */
+export interface Flooded {
+  seconds: number;
+  clientCpuMs: number;
+}
+
+/**
+ * Sends every body with `concurrency` requests in flight from a client process of its own
+ * (bench/flood-client.ts), as Synapse sends from its own process; returns seconds until all were
+ * acknowledged, and the client's CPU. `onStart` runs when the client starts sending.
+ */
+export async function flood(baseUrl: string, bodies: string[], concurrency: number, onStart?: () => void): Promise<Flooded> {
+  const dir = mkdtempSync(join(tmpdir(), "loket-flood-"));
+  const file = join(dir, "bodies.json");
+  writeFileSync(file, JSON.stringify(bodies));
+  const child = fork(fileURLToPath(new URL("./flood-client.ts", import.meta.url)), [baseUrl, file, String(concurrency), HS_TOKEN]);
+  try {
+    return await new Promise<Flooded>((resolve, reject) => {
+      child.on("message", (msg: unknown) => {
+        if (msg === "ready") {
+          onStart?.();
+          child.send("go");
+          return;
         }
-        if (res.status !== 200) throw new Error(`transaction ${i}: HTTP ${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-        break;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return (performance.now() - started) / 1000;
+        const m = msg as { seconds?: number; cpuMs?: number; error?: string };
+        if (m.seconds !== undefined) resolve({ seconds: m.seconds, clientCpuMs: m.cpuMs ?? 0 });
+        else reject(new Error(`flood client: ${m.error ?? "no result"}`));
+      });
+      child.on("exit", (code) => { reject(new Error(`flood client exited with ${code}`)); });
+    });
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function runBare(bodies: string[], concurrency: number): Promise<RunResult> {
@@ -56,13 +68,15 @@ export async function runBare(bodies: string[], concurrency: number): Promise<Ru
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
-  const ackSeconds = await flood(`http://127.0.0.1:${port}`, bodies, concurrency);
+  let cpu0 = 0;
+  const f = await flood(`http://127.0.0.1:${port}`, bodies, concurrency, () => { cpu0 = selfCpuMs(); });
+  const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs };
   await new Promise<void>((r) => server.close(() => { r(); }));
-  return { ackSeconds, processedSeconds: ackSeconds };
+  return { ackSeconds: f.seconds, processedSeconds: f.seconds, cpu };
 }
 
 /** A fresh database on the PostgreSQL server; drop() removes it. */
-async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `loket_bench_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -98,8 +112,12 @@ export async function runLimit(serverUrl: string, bodies: string[], concurrency:
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
   try {
-    const ackSeconds = await flood(`http://127.0.0.1:${port}`, bodies, concurrency);
-    return { ackSeconds, processedSeconds: ackSeconds };
+    let cpu0 = 0;
+    let pg0 = 0;
+    const f = await flood(`http://127.0.0.1:${port}`, bodies, concurrency, () => { cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
+    const pg1 = postgresCpuMs();
+    const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
+    return { ackSeconds: f.seconds, processedSeconds: f.seconds, cpu };
   } finally {
     await new Promise<void>((r) => server.close(() => { r(); }));
     await pool.end();
@@ -129,14 +147,18 @@ export async function runLoket(store: "postgres" | "pglite", serverUrl: string, 
   const app = await start(config, { logger: pino({ level: "silent" }) });
   try {
     await setup.seed?.(app.database);
-    const started = performance.now();
-    const ackSeconds = await flood(app.url, bodies, concurrency);
+    let started = 0;
+    let cpu0 = 0;
+    let pg0 = 0;
+    const f = await flood(app.url, bodies, concurrency, () => { started = performance.now(); cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
     await app.idle();
     const processedSeconds = (performance.now() - started) / 1000;
+    const pg1 = store === "postgres" ? postgresCpuMs() : undefined;
+    const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
     const [row] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
     if (row?.n !== bodies.length) throw new Error(`expected ${bodies.length} processed transactions, found ${row?.n ?? 0}`);
     await setup.check?.(app.database);
-    return { ackSeconds, processedSeconds };
+    return { ackSeconds: f.seconds, processedSeconds, cpu };
   } finally {
     await app.stop();
     await db?.drop();
