@@ -16,6 +16,7 @@ import { watchRecovery } from "./inbox/recovery.ts";
 import { pruneProcessed } from "./inbox/store.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { appserviceRouter } from "./matrix/appservice-api.ts";
+import { transactionRoute } from "./matrix/transaction-route.ts";
 import { Homeserver } from "./matrix/client.ts";
 import { decodeEvent, type RawEvent } from "./matrix/events.ts";
 import { classify, isTransient } from "./matrix/failures.ts";
@@ -188,10 +189,11 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     app.disable("x-powered-by");
     app.use(healthRouter(database, metrics, readiness));
     if (config.metrics.enabled) app.use(metricsRouter(metrics));
-    app.use(appserviceRouter(intakeHandlers({
+    const appservice = intakeHandlers({
       config, inbox, database, recovery, municipalities, homeserver, metrics, log, stopping: () => stopped.signal.aborted,
       roomQuery: aliasQueryHandler(config, homeserver, reconciler),
-    })));
+    });
+    app.use(appserviceRouter(appservice));
     app.use(() => {
       throw new MatrixHttpError(404, "M_UNRECOGNIZED", "unrecognized endpoint");
     });
@@ -200,7 +202,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const recovered = await inbox.recover();
     if (recovered > 0) log.info({ transactions: recovered }, "resuming transactions stored before the last stop");
 
-    const http = await listen(app, config.appservice.port, config.appservice.bind_address);
+    // Transactions take a short way past express; every other request goes through it.
+    const http = await listen(transactionRoute(appservice, log, app), config.appservice.port, config.appservice.bind_address);
     // Stop taking transactions first; those in flight are answered (and stored) before the rest.
     teardown.push(() => http.close());
     readiness.listening = true;

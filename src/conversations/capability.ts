@@ -73,8 +73,9 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
   const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
     // A room's conversation may have changed (closed by another process): read once per batch,
     // after it began, together with the other rooms' (so that their batches go on together).
+    // A room without one is not read again: only a write drops that answer (see the directory).
     // Loket's own changes during the batch drop the directory's answer, and are read again.
-    const facts = await directory.lookup(roomId, !readInBatch.has(roomId));
+    const facts = await directory.lookup(roomId, readInBatch.has(roomId) ? "kept" : "status");
     readInBatch.add(roomId);
     if (facts.conversation) {
       // A copy: the directory's answer is shared, and the handlers change theirs.

@@ -5,8 +5,9 @@
 // for ttlMs, also "nothing". What kind of room it is changes only when Loket makes it one (a
 // conversation, a managed room, a DM): any write to those tables through Loket (db/changes.ts)
 // drops every answer read before it, and a bot acting in a room drops that room's (forget). What
-// does change (a conversation's status, from any process) is read again by asking for a fresh
-// answer, which is still read together with the other rooms of the same turn.
+// does change in place (a conversation's status, from any process) is read again by asking for
+// a fresh answer ("fresh"), or for a fresh answer only where a conversation was found before
+// ("status"); either is still read together with the other rooms of the same turn.
 import { roomTablesEpoch } from "../db/changes.ts";
 import type { Database } from "../db/database.ts";
 import type { ManagedKind } from "../rooms/plan.ts";
@@ -20,7 +21,21 @@ export interface RoomFacts {
   direct?: { bot: string; citizen: string };
 }
 
-interface Entry { at: number; epoch: number; facts: Promise<RoomFacts> }
+interface Entry {
+  at: number;
+  epoch: number;
+  facts: Promise<RoomFacts>;
+  /** The answer, once read. */
+  settled?: RoomFacts;
+}
+
+/**
+ * How current an answer must be. "kept": as kept (see above). "fresh": read after this call.
+ * "status": fresh where the kept answer holds a conversation, whose status may change in place;
+ * kept where it holds none, since a room becomes a conversation's only through a write that drops
+ * the kept answers (or, written by another process, within ttlMs).
+ */
+export type Freshness = "kept" | "fresh" | "status";
 
 /** A conversation row whose columns are all null when the room has no conversation. */
 interface FactsRow extends Omit<ConversationRow, "id"> {
@@ -66,19 +81,17 @@ export class RoomDirectory {
     this.max = opts.max ?? 10_000;
   }
 
-  /**
-   * What Loket knows of the room; fresh: read after this call (not kept from before). The
-   * answer is shared: callers must not change it.
-   */
-  lookup(roomId: string, fresh = false): Promise<RoomFacts> {
+  /** What Loket knows of the room, as current as asked. The answer is shared: callers must not change it. */
+  lookup(roomId: string, freshness: Freshness = "kept"): Promise<RoomFacts> {
     const hit = this.cache.get(roomId);
-    if (!fresh && hit && hit.epoch === roomTablesEpoch() && Date.now() - hit.at < this.ttlMs) return hit.facts;
+    const kept = hit !== undefined && hit.epoch === roomTablesEpoch() && Date.now() - hit.at < this.ttlMs;
+    if (kept && (freshness === "kept" || (freshness === "status" && hit.settled !== undefined && hit.settled.conversation === undefined))) return hit.facts;
     // The epoch is taken before the read: a write that ends while it runs makes it stale.
     const entry: Entry = { at: Date.now(), epoch: roomTablesEpoch(), facts: this.read(roomId) };
     this.cache.delete(roomId);
     if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value ?? "");
     this.cache.set(roomId, entry);
-    entry.facts.catch(() => { if (this.cache.get(roomId) === entry) this.cache.delete(roomId); });
+    entry.facts.then((f) => { entry.settled = f; }, () => { if (this.cache.get(roomId) === entry) this.cache.delete(roomId); });
     return entry.facts;
   }
 

@@ -39,7 +39,7 @@ function tokenOf(req: Request): string | undefined {
   return typeof query === "string" ? query : undefined;
 }
 
-const digest = (s: string): Buffer => hash("sha256", s, "buffer");
+export const digest = (s: string): Buffer => hash("sha256", s, "buffer");
 
 function requireHsToken(h: AppserviceHandlers): RequestHandler {
   // Comparing digests keeps the comparison constant-time and independent of the token length.
@@ -58,57 +58,63 @@ function requireHsToken(h: AppserviceHandlers): RequestHandler {
   };
 }
 
+/**
+ * Takes one transaction: stores it, or records it as poison, or refuses it. Resolves when the
+ * homeserver may be answered 200 ({}); throws a MatrixHttpError for any other answer.
+ * `idSegment`: the last path segment as sent (percent-encoded).
+ */
+export async function receiveTransaction(h: AppserviceHandlers, idSegment: string, raw: Buffer): Promise<void> {
+  // The id as sent, undecoded by the router, so that bytes that are not UTF-8 survive.
+  const rawId = percentDecodeBytes(idSegment);
+  const verdict = readTransactionBody(raw);
+  if (verdict.kind === "invalid") {
+    h.onTransactionOutcome("rejected");
+    throw new MatrixHttpError(400, verdict.errcode, verdict.message);
+  }
+  // Any answer but 200 makes Synapse send the same transaction again, for ever, and nothing
+  // after it: a transaction Loket cannot use is recorded as poison and acknowledged.
+  if (verdict.kind === "poison" || !isUtf8(rawId)) {
+    try {
+      await h.onPoison(rawId, raw, verdict.kind === "poison" ? verdict.reason : "transaction_id");
+    } catch (err) {
+      h.onTransactionOutcome("failed", err);
+      throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
+    }
+    h.onTransactionOutcome("poison");
+    return;
+  }
+  if (verdict.kind === "empty") {
+    h.onTransactionOutcome("empty");
+    return;
+  }
+  let outcome: "stored" | "duplicate" | "poison";
+  try {
+    outcome = await h.onTransaction(rawId.toString("utf8"), verdict.body, verdict.txn);
+  } catch (err) {
+    if (err instanceof MatrixHttpError) {
+      h.onTransactionOutcome("refused", err);
+      throw err;
+    }
+    h.onTransactionOutcome("failed", err);
+    throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
+  }
+  h.onTransactionOutcome(outcome);
+}
+
 /** Path segments after a wildcard, joined: Synapse leaves '/' in user ids unescaped. */
 const rest = (param: unknown): string => (Array.isArray(param) ? param.join("/") : String(param));
+
+/** PUT here: a transaction (the spec's path, and the legacy unprefixed one of older homeservers). */
+export const TRANSACTION_PATH = /^(?:\/_matrix\/app\/v1)?\/transactions\/[^/]+$/;
 
 export function appserviceRouter(h: AppserviceHandlers): Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: h.maxBodyBytes });
   const json = express.json({ type: () => true, limit: "64kb" });
 
-  // Any answer but 200 makes Synapse send the same transaction again, for ever, and nothing
-  // after it: a transaction Loket cannot use is recorded as poison and acknowledged.
-  const poison = async (rawId: Buffer, body: Buffer, reason: PoisonReason): Promise<void> => {
-    try {
-      await h.onPoison(rawId, body, reason);
-    } catch (err) {
-      h.onTransactionOutcome("failed", err);
-      throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
-    }
-    h.onTransactionOutcome("poison");
-  };
-
   const transaction: RequestHandler = async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    // The id as sent, undecoded by the router, so that bytes that are not UTF-8 survive.
-    const rawId = percentDecodeBytes(req.path.slice(req.path.lastIndexOf("/") + 1));
-    const verdict = readTransactionBody(raw);
-    if (verdict.kind === "invalid") {
-      h.onTransactionOutcome("rejected");
-      throw new MatrixHttpError(400, verdict.errcode, verdict.message);
-    }
-    if (verdict.kind === "poison" || !isUtf8(rawId)) {
-      await poison(rawId, raw, verdict.kind === "poison" ? verdict.reason : "transaction_id");
-      res.json({});
-      return;
-    }
-    if (verdict.kind === "empty") {
-      h.onTransactionOutcome("empty");
-      res.json({});
-      return;
-    }
-    let outcome: "stored" | "duplicate" | "poison";
-    try {
-      outcome = await h.onTransaction(rawId.toString("utf8"), verdict.body, verdict.txn);
-    } catch (err) {
-      if (err instanceof MatrixHttpError) {
-        h.onTransactionOutcome("refused", err);
-        throw err;
-      }
-      h.onTransactionOutcome("failed", err);
-      throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
-    }
-    h.onTransactionOutcome(outcome);
+    await receiveTransaction(h, req.path.slice(req.path.lastIndexOf("/") + 1), raw);
     res.json({});
   };
 
@@ -139,7 +145,7 @@ export function appserviceRouter(h: AppserviceHandlers): Router {
   const auth = requireHsToken(h);
   // The spec's paths, and the legacy unprefixed ones of older homeservers.
   // A pattern without capture groups: the router would answer 400 to an id it cannot decode.
-  router.put(/^(?:\/_matrix\/app\/v1)?\/transactions\/[^/]+$/, auth, raw, transaction);
+  router.put(TRANSACTION_PATH, auth, raw, transaction);
   for (const prefix of ["/_matrix/app/v1", ""]) {
     router.get(`${prefix}/users/*userId`, auth, users);
     router.get(`${prefix}/rooms/*alias`, auth, rooms);

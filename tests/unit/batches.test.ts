@@ -135,8 +135,34 @@ describe("the room directory", () => {
     const { db, queries } = fakeDb();
     const dir = new RoomDirectory(db);
     await dir.lookup("!c:hs");
-    await Promise.all([dir.lookup("!c:hs", true), dir.lookup("!d:hs"), dir.lookup("!m1:hs", true)]);
+    await Promise.all([dir.lookup("!c:hs", "fresh"), dir.lookup("!d:hs"), dir.lookup("!m1:hs", "fresh")]);
     expect(queries).toEqual([["!c:hs"], ["!c:hs", "!d:hs", "!m1:hs"]]);
+  });
+
+  it("a status answer is read again where a conversation was found, and kept where none was", async () => {
+    const queries: string[][] = [];
+    const conversationRow = (room: string) => ({
+      room, id: 7, municipality: "noord", reference: "NOORD-1", citizen: "@burger:hs", room_id: room, dm_room_id: null, status: "open",
+      department: "bz", language: "nl", assigned: "[]", queued_at: null, due_at: null, overdue: false, last_citizen_at: null, last_staff_at: null,
+      updated_at: new Date(0), m_municipality: null, m_kind: null, m_department: null, d_bot: null, d_citizen: null,
+    });
+    const db = {
+      query: (_sql: string, params: unknown[] = []) => {
+        const rooms = params[0] as string[];
+        queries.push(rooms);
+        return Promise.resolve(rooms.filter((r) => r.startsWith("!conv")).map(conversationRow));
+      },
+    } as unknown as Database;
+    const dir = new RoomDirectory(db);
+    await Promise.all([dir.lookup("!conv:hs"), dir.lookup("!other:hs")]);
+    const [conv, other] = await Promise.all([dir.lookup("!conv:hs", "status"), dir.lookup("!other:hs", "status")]);
+    expect(queries).toEqual([["!conv:hs", "!other:hs"], ["!conv:hs"]]);
+    expect(conv.conversation?.reference).toBe("NOORD-1");
+    expect(other).toEqual({});
+    // A write to the rooms' tables: the room without a conversation is read again too.
+    roomTablesChanged();
+    await dir.lookup("!other:hs", "status");
+    expect(queries).toHaveLength(3);
   });
 
   it("a failed read is not kept", async () => {
