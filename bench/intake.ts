@@ -177,6 +177,16 @@ for (const c of LEVELS) {
     results[`ratio_rows_to_limit_c${c}`] = Number((rowsDone / limit).toFixed(2));
     rows.push(`| ${c} | the limit, then rows / the limit | - | ${(rowsDone / limit).toFixed(2)} |`);
   }
+  // The same ratios per round (each server's figure against the limit's of the same round): the
+  // machine's speed drifts less within a round than across the whole run.
+  if (SERVERS.includes("limit")) {
+    for (const server of ["postgres", "rows"] as const) {
+      if (!SERVERS.includes(server)) continue;
+      const perRound = done[server].map((d, i) => d / (ack.limit[i] ?? Number.NaN));
+      results[`ratio_${server}_to_limit_c${c}_per_round`] = Number(median(perRound).toFixed(2));
+      rows.push(`| ${c} | ${server === "rows" ? "the limit, then rows" : "Loket on PostgreSQL"} / the limit, per round (${perRound.map((r) => r.toFixed(2)).join(", ")}), median | - | ${median(perRound).toFixed(2)} |`);
+    }
+  }
   if (bare !== undefined && processed !== undefined) {
     results[`ratio_postgres_to_bare_c${c}`] = Number((processed / bare).toFixed(2));
   }
