@@ -28,7 +28,7 @@ import { Reconciler } from "./rooms/reconcile.ts";
 import { pingHomeserver as pingWithRetry } from "./matrix/ping.ts";
 import { Municipalities } from "./tenants/municipalities.ts";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.ts";
-import { Interrupted, withRetry } from "./util/retry.ts";
+import { Interrupted, withRetry, type RetryPolicy } from "./util/retry.ts";
 import { createTasks } from "./util/tasks.ts";
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -66,7 +66,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
   const metrics = createMetrics();
   const tasks = createTasks(log, metrics);
   const stopped = new AbortController();
-  const retry = (capability: string) => ({
+  const retryPolicy = (capability: string): RetryPolicy => ({
     isTransient,
     retryAfterMs: (err: unknown) => { const f = classify(err); return f.kind === "transient" ? f.retryAfterMs : undefined; },
     signal: stopped.signal,
@@ -80,6 +80,16 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
       log.warn({ err: String(err), reason: classify(err).reason, capability, attempt, delayMs }, "homeserver call failed for a passing reason; retrying");
     },
   });
+  // One policy per capability, made on first use: route() asks for it for every event.
+  const policies = new Map<string, RetryPolicy>();
+  const retry = (capability: string): RetryPolicy => {
+    let policy = policies.get(capability);
+    if (!policy) {
+      policy = retryPolicy(capability);
+      policies.set(capability, policy);
+    }
+    return policy;
+  };
 
   const database = await openDatabase({
     ...databaseOptions(config),

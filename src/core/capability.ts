@@ -51,14 +51,15 @@ function hears(cap: Capability, ev: RoomEvent, as: RouteAs): boolean {
   return cap.onEvent !== undefined || (ev.kind === "membership" ? cap.onMembership !== undefined : ev.kind === "message" && cap.onMessage !== undefined);
 }
 
-async function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): Promise<void> {
-  if (as === "undecrypted") {
-    await cap.onUndecrypted?.(ev);
-    return;
-  }
-  if (ev.kind === "membership") await cap.onMembership?.(ev);
-  if (ev.kind === "message") await cap.onMessage?.(ev);
-  await cap.onEvent?.(ev);
+const DONE = Promise.resolve();
+
+/** The capability's hooks for the event, in order. Not async: most events call one hook, whose promise is returned as it is. */
+function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): Promise<void> {
+  if (as === "undecrypted") return cap.onUndecrypted?.(ev) ?? DONE;
+  const typed = ev.kind === "membership" ? cap.onMembership?.bind(cap, ev) : ev.kind === "message" ? cap.onMessage?.bind(cap, ev) : undefined;
+  if (typed === undefined) return cap.onEvent?.(ev) ?? DONE;
+  if (cap.onEvent === undefined) return typed();
+  return typed().then(() => cap.onEvent?.(ev));
 }
 
 /**
