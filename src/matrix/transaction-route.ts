@@ -2,8 +2,9 @@
 // Authorization header and a Content-Length within the limit. It takes the same steps as the
 // express route (receiveTransaction) without express's routing, body parser and response
 // helpers, which cost more per transaction than storing it. Anything else (another endpoint or
-// method, a query string, no or a wrong token, no Content-Length, a body too large) goes to the
-// express app, which answers it as before, errors and metrics included.
+// method, a query string or fragment, no or a wrong token, no Content-Length, a body too large,
+// a Content-Encoding) goes to the express app, which answers it as before, errors and metrics
+// included (express unzips a compressed body, and refuses an encoding it does not know).
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { MatrixHttpError } from "../http/errors.ts";
@@ -36,8 +37,10 @@ export function transactionRoute(h: AppserviceHandlers, log: Logger, fallback: R
     const url = req.url ?? "";
     const token = BEARER.exec(req.headers.authorization ?? "")?.[1];
     const length = Number(req.headers["content-length"] ?? Number.NaN);
-    if (req.method !== "PUT" || url.includes("?") || !TRANSACTION_PATH.test(url) || token === undefined
-      || !Number.isSafeInteger(length) || length > h.maxBodyBytes || !timingSafeEqual(digest(token), expected)) {
+    const encoding = req.headers["content-encoding"];
+    if (req.method !== "PUT" || /[?#]/.test(url) || !TRANSACTION_PATH.test(url) || token === undefined
+      || !Number.isSafeInteger(length) || length > h.maxBodyBytes || (encoding !== undefined && encoding.toLowerCase() !== "identity")
+      || !timingSafeEqual(digest(token), expected)) {
       fallback(req, res);
       return;
     }
@@ -54,6 +57,10 @@ export function transactionRoute(h: AppserviceHandlers, log: Logger, fallback: R
         log.error({ err, method: req.method, path: url }, "unhandled error in HTTP handler");
         answer(res, 500, JSON.stringify({ errcode: "M_UNKNOWN", error: "internal error" }));
       }
+    }).catch((err: unknown) => {
+      // Answering failed (the connection is gone, or an answer was half written): nothing left to tell the homeserver.
+      log.warn({ err, path: url }, "could not answer a transaction");
+      res.destroy();
     });
   };
 }
