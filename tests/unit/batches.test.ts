@@ -165,6 +165,38 @@ describe("the room directory", () => {
     expect(queries).toHaveLength(3);
   });
 
+  it("a status answer without a conversation is read again once it is older than its ttl, or when a write ended during its read", async () => {
+    const queries: string[][] = [];
+    let answer: (rows: unknown[]) => void = () => undefined;
+    const db = {
+      query: (_sql: string, params: unknown[] = []) => {
+        queries.push(params[0] as string[]);
+        return new Promise((resolve) => { answer = resolve; });
+      },
+    } as unknown as Database;
+    const dir = new RoomDirectory(db, { ttlMs: 20 });
+    // A write to the rooms' tables ends while the first read is on its way: that answer is stale.
+    const first = dir.lookup("!x:hs", "status");
+    await new Promise((r) => setImmediate(r));
+    roomTablesChanged();
+    answer([]);
+    await first;
+    const second = dir.lookup("!x:hs", "status");
+    await new Promise((r) => setImmediate(r));
+    answer([]);
+    await second;
+    expect(queries).toHaveLength(2);
+    // Kept while fresh enough, read again once older than the ttl.
+    await dir.lookup("!x:hs", "status");
+    expect(queries).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 30));
+    const third = dir.lookup("!x:hs", "status");
+    await new Promise((r) => setImmediate(r));
+    answer([]);
+    await third;
+    expect(queries).toHaveLength(3);
+  });
+
   it("a failed read is not kept", async () => {
     let fail = true;
     const db = { query: () => (fail ? Promise.reject(new Error("down")) : Promise.resolve([])) } as unknown as Database;
