@@ -7,6 +7,7 @@
 // so its rate bounds what Loket can reach on this machine with its archive as designed.
 import { createServer } from "node:http";
 import pg from "pg";
+import { insertRecords } from "../src/archive/capture.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
 import type { RawEvent } from "../src/matrix/events.ts";
@@ -15,14 +16,9 @@ import { flood, scratchDatabase, type RunResult } from "./servers.ts";
 
 const HASH = "0".repeat(64);
 
+// Loket's own statement for the rows (without the chain head, the conversations and the queues).
 const INSERT_ROWS = `WITH async AS (SELECT set_config('synchronous_commit', 'off', true) AS v)
-INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
-  sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
-SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
-  received_at, content, ciphertext, content_sha256, prev_hash, hash
-FROM json_to_recordset($1::json) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
-  event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
-  content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
+${insertRecords("$1")}
 WHERE (SELECT v FROM async) = 'off'`;
 
 /** `archived`: which events get a row (the benchmark's Loket rooms). */

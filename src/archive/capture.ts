@@ -87,6 +87,18 @@ function prepare(municipality: string, inputs: readonly CaptureInput[], head: Ch
 }
 
 /**
+ * Inserts the records given as a JSON array of objects (the parameter `param`), one row each:
+ * Loket's archive write, and the intake benchmark's reference server (bench/reference-rows.ts).
+ */
+export const insertRecords = (param: string): string => `INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
+         sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
+       SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
+         received_at, content, ciphertext, content_sha256, prev_hash, hash
+       FROM json_to_recordset(${param}::json) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
+         event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
+         content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)`;
+
+/**
  * One statement: moves the head from `from` to the batch's last record, but only if it is still
  * at `from` and none of the records' events is archived yet; then (only then) the records, the
  * conversations, the media queue and the hook outbox. Its commit does not wait for the disk
@@ -103,13 +115,7 @@ async function write(db: Queryable, municipality: string, from: ChainHead, p: Pr
          AND NOT EXISTS (SELECT 1 FROM archive_records WHERE event_id = ANY($10::text[]))
        RETURNING 1),
      rec AS (
-       INSERT INTO archive_records (municipality, seq, room_id, conversation, reference, event_id, event_type, state_key,
-         sender, origin_server_ts, received_at, content, ciphertext, content_sha256, prev_hash, hash)
-       SELECT municipality, seq, room_id, conversation, reference, event_id, event_type, state_key, sender, origin_server_ts,
-         received_at, content, ciphertext, content_sha256, prev_hash, hash
-       FROM json_to_recordset($6::json) AS x(municipality text, seq bigint, room_id text, conversation text, reference text,
-         event_id text, event_type text, state_key text, sender text, origin_server_ts bigint, received_at timestamptz,
-         content jsonb, ciphertext jsonb, content_sha256 text, prev_hash text, hash text)
+       ${insertRecords("$6")}
        WHERE EXISTS (SELECT 1 FROM head)
        ORDER BY seq RETURNING id, conversation),
      conv AS (
