@@ -29,14 +29,17 @@ function fromBodyParser(err: BodyParserError): MatrixHttpError | undefined {
   return undefined;
 }
 
+/** The answer to an error: its own when it is a known failure; else it is logged, and the answer is a generic 500. */
+export function errorAnswer(err: unknown, log: Logger, request: { method?: string; path: string }): { status: number; body: { errcode: string; error: string } } {
+  const known = err instanceof MatrixHttpError ? err : fromBodyParser(err as BodyParserError);
+  if (known) return { status: known.status, body: { errcode: known.errcode, error: known.message } };
+  log.error({ err, method: request.method, path: request.path }, "unhandled error in HTTP handler");
+  return { status: 500, body: { errcode: "M_UNKNOWN", error: "internal error" } };
+}
+
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = err instanceof MatrixHttpError ? err : fromBodyParser(err as BodyParserError);
-    if (known) {
-      res.status(known.status).json({ errcode: known.errcode, error: known.message });
-      return;
-    }
-    log.error({ err, method: req.method, path: req.path }, "unhandled error in HTTP handler");
-    res.status(500).json({ errcode: "M_UNKNOWN", error: "internal error" });
+    const { status, body } = errorAnswer(err, log, req);
+    res.status(status).json(body);
   };
 }

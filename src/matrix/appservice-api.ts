@@ -32,25 +32,33 @@ export interface AppserviceHandlers {
   onAuthFailure(reason: "missing" | "invalid"): void;
 }
 
+/** The token of an `Authorization: Bearer …` header. */
+export const bearerToken = (header: string | undefined): string | undefined => /^bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+
 function tokenOf(req: Request): string | undefined {
-  const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
-  if (bearer?.[1]) return bearer[1];
+  const bearer = bearerToken(req.get("authorization"));
+  if (bearer) return bearer;
   const query = req.query.access_token;
   return typeof query === "string" ? query : undefined;
 }
 
-export const digest = (s: string): Buffer => hash("sha256", s, "buffer");
+const digest = (s: string): Buffer => hash("sha256", s, "buffer");
+
+/** Whether a token is the hs_token: digests compared, so constant-time and independent of the token's length. */
+export function hsTokenCheck(hsToken: string): (token: string) => boolean {
+  const expected = digest(hsToken);
+  return (token) => timingSafeEqual(digest(token), expected);
+}
 
 function requireHsToken(h: AppserviceHandlers): RequestHandler {
-  // Comparing digests keeps the comparison constant-time and independent of the token length.
-  const expected = digest(h.hsToken);
+  const isHsToken = hsTokenCheck(h.hsToken);
   return (req, _res, next) => {
     const token = tokenOf(req);
     if (token === undefined) {
       h.onAuthFailure("missing");
       throw new MatrixHttpError(401, "M_UNAUTHORIZED", "missing hs_token");
     }
-    if (!timingSafeEqual(digest(token), expected)) {
+    if (!isHsToken(token)) {
       h.onAuthFailure("invalid");
       throw new MatrixHttpError(403, "M_FORBIDDEN", "invalid hs_token");
     }

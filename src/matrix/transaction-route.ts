@@ -5,13 +5,10 @@
 // method, a query string or fragment, no or a wrong token, no Content-Length, a body too large,
 // a Content-Encoding) goes to the express app, which answers it as before, errors and metrics
 // included (express unzips a compressed body, and refuses an encoding it does not know).
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { MatrixHttpError } from "../http/errors.ts";
+import { errorAnswer } from "../http/errors.ts";
 import type { Logger } from "../logging.ts";
-import { digest, receiveTransaction, TRANSACTION_PATH, type AppserviceHandlers } from "./appservice-api.ts";
-
-const BEARER = /^bearer\s+(\S+)\s*$/i;
+import { bearerToken, hsTokenCheck, receiveTransaction, TRANSACTION_PATH, type AppserviceHandlers } from "./appservice-api.ts";
 
 function answer(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
@@ -32,15 +29,15 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer | undefi
 }
 
 export function transactionRoute(h: AppserviceHandlers, log: Logger, fallback: RequestListener): RequestListener {
-  const expected = digest(h.hsToken);
+  const isHsToken = hsTokenCheck(h.hsToken);
   return (req, res) => {
     const url = req.url ?? "";
-    const token = BEARER.exec(req.headers.authorization ?? "")?.[1];
+    const token = bearerToken(req.headers.authorization);
     const length = Number(req.headers["content-length"] ?? Number.NaN);
     const encoding = req.headers["content-encoding"];
     if (req.method !== "PUT" || /[?#]/.test(url) || !TRANSACTION_PATH.test(url) || token === undefined
       || !Number.isSafeInteger(length) || length > h.maxBodyBytes || (encoding !== undefined && encoding.toLowerCase() !== "identity")
-      || !timingSafeEqual(digest(token), expected)) {
+      || !isHsToken(token)) {
       fallback(req, res);
       return;
     }
@@ -50,12 +47,8 @@ export function transactionRoute(h: AppserviceHandlers, log: Logger, fallback: R
         await receiveTransaction(h, url.slice(url.lastIndexOf("/") + 1), body);
         answer(res, 200, "{}");
       } catch (err) {
-        if (err instanceof MatrixHttpError) {
-          answer(res, err.status, JSON.stringify({ errcode: err.errcode, error: err.message }));
-          return;
-        }
-        log.error({ err, method: req.method, path: url }, "unhandled error in HTTP handler");
-        answer(res, 500, JSON.stringify({ errcode: "M_UNKNOWN", error: "internal error" }));
+        const { status, body: error } = errorAnswer(err, log, { method: req.method, path: url });
+        answer(res, status, JSON.stringify(error));
       }
     }).catch((err: unknown) => {
       // Answering failed (the connection is gone, or an answer was half written): nothing left to tell the homeserver.
