@@ -4,22 +4,18 @@
 //  2. verify and export throughput on a large synthetic archive, with peak memory.
 //   npm run bench:archive [-- --transactions 200 --rooms 50 --rounds 1 --records 1000000 --conversations 100]
 // Rounds interleave the two servers of (1) and give their medians; --records 0 skips (2).
-import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { pino } from "pino";
 import { contentHash, GENESIS_HASH, recordHash } from "../src/archive/chain.ts";
 import { exportConversation, selectConversations } from "../src/archive/export.ts";
 import { verifyChain } from "../src/archive/verify.ts";
-import { start } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
-import { flood, HS_TOKEN } from "./servers.ts";
+import { runLimit, runLoket, scratchDatabase } from "./servers.ts";
 
 const { values } = parseArgs({ options: {
   transactions: { type: "string", default: "200" }, rooms: { type: "string", default: "50" },
@@ -33,16 +29,6 @@ const ROUNDS = Number(values.rounds);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const BOT = "@gemeente_bench:bench.test";
 
-async function freshDb(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `loket_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const u = new URL(SERVER_URL);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), drop: async () => { await admin.query(`DROP DATABASE ${name} WITH (FORCE)`); await admin.end(); } };
-}
-
 function bodies(run: string): string[] {
   return Array.from({ length: TXNS }, (_, t) => JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => ({
     event_id: `$${run}-${t}-${i}`, room_id: `!bench${(t * 100 + i) % ROOMS}:bench.test`, type: "m.room.message", sender: "@burger:bench.test",
@@ -50,55 +36,22 @@ function bodies(run: string): string[] {
   })), ephemeral: [] }));
 }
 
-/** The store-only server: one INSERT (autocommit: one commit) per transaction, then 200. */
-async function storeOnly(payload: string[]): Promise<number> {
-  const db = await freshDb();
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  // Dropping the database at the end ends its connections: expected, not an error.
-  pool.on("error", () => undefined);
-  await pool.query("CREATE TABLE txns (seq bigserial PRIMARY KEY, txn_id text NOT NULL, body text NOT NULL)");
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      pool.query("INSERT INTO txns (txn_id, body) VALUES ($1, $2)", [req.url ?? "", Buffer.concat(chunks).toString("utf8")])
-        .then(() => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); }, () => { res.writeHead(500).end(); });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  try {
-    return (await flood(`http://127.0.0.1:${(server.address() as { port: number }).port}`, payload, 1)).seconds;
-  } finally {
-    await new Promise<void>((r) => server.close(() => { r(); }));
-    await pool.end();
-    await db.drop();
-  }
-}
+/** The store-only server ("the limit" of the intake benchmark): one INSERT and commit per transaction, then 200. */
+const storeOnly = async (payload: string[]): Promise<number> => (await runLimit(SERVER_URL, payload, 1)).ackSeconds;
 
+/** Loket with every event archived, in the DMs of one municipality's bot. */
 async function loketWithArchive(payload: string[]): Promise<{ ack: number; done: number }> {
-  const db = await freshDb();
-  const dir = mkdtempSync(join(tmpdir(), "loket-bench-"));
-  const { config } = parseConfig({
-    homeserver: { url: "http://127.0.0.1:9", domain: "bench.test" },
-    appservice: { port: 0, as_token: randomBytes(16).toString("hex"), hs_token: HS_TOKEN },
-    database: { url: db.url }, archive: { blob_dir: join(dir, "blobs") },
-    municipalities: [{ id: "bench", name: "Gemeente Bench", bot_localpart: "gemeente_bench" }],
+  const r = await runLoket("postgres", SERVER_URL, payload, 1, {
+    config: { municipalities: [{ id: "bench", name: "Gemeente Bench", bot_localpart: "gemeente_bench" }] },
+    async seed(db) {
+      for (let room = 0; room < ROOMS; room++) await db.query("INSERT INTO direct_rooms (room_id, bot, citizen) VALUES ($1, $2, '@burger:bench.test')", [`!bench${room}:bench.test`, BOT]);
+    },
+    async check(db) {
+      const [n] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM archive_records");
+      if (n?.n !== TXNS * 100) throw new Error(`expected ${TXNS * 100} archive records, found ${n?.n ?? 0}`);
+    },
   });
-  const app = await start(config, { logger: pino({ level: "silent" }) });
-  try {
-    for (let r = 0; r < ROOMS; r++) await app.database.query("INSERT INTO direct_rooms (room_id, bot, citizen) VALUES ($1, $2, '@burger:bench.test')", [`!bench${r}:bench.test`, BOT]);
-    let t0 = 0;
-    const ack = (await flood(app.url, payload, 1, () => { t0 = performance.now(); })).seconds;
-    await app.idle();
-    const done = (performance.now() - t0) / 1000;
-    const [n] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM archive_records");
-    if (n?.n !== TXNS * 100) throw new Error(`expected ${TXNS * 100} archive records, found ${n?.n ?? 0}`);
-    return { ack, done };
-  } finally {
-    await app.stop();
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return { ack: r.ackSeconds, done: r.processedSeconds };
 }
 
 let peakRss = 0;
@@ -142,7 +95,7 @@ for (let round = 0; round < ROUNDS; round++) {
   doneRuns.push(eps(r.done));
 }
 
-const big = await freshDb();
+const big = await scratchDatabase(SERVER_URL);
 const pool = new pg.Pool({ connectionString: big.url, max: 2 });
 pool.on("error", () => undefined);
 const outDir = mkdtempSync(join(tmpdir(), "loket-bench-export-"));

@@ -5,14 +5,12 @@
 // waiting for the disk, as Loket's processing commits do. It hashes nothing, keeps no chain and
 // runs no queue: it is what any design that keeps one archive row per event must at least do,
 // so its rate bounds what Loket can reach on this machine with its archive as designed.
-import { createServer } from "node:http";
 import pg from "pg";
 import { insertRecords } from "../src/archive/capture.ts";
 import { openDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
 import type { RawEvent } from "../src/matrix/events.ts";
-import { postgresCpuMs, selfCpuMs, type CpuSpent } from "./cpu.ts";
-import { flood, scratchDatabase, type RunResult } from "./servers.ts";
+import { measure, scratchDatabase, serveLocal, storingServer, type RunResult } from "./servers.ts";
 
 const HASH = "0".repeat(64);
 
@@ -60,34 +58,11 @@ export async function runRows(serverUrl: string, bodies: string[], concurrency: 
     queued.push({ seq: txnSeq, body });
     if (!writing) void drain();
   };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      pool.query<{ seq: string }>("INSERT INTO txns (txn_id, body) VALUES ($1, $2) RETURNING seq", [req.url ?? "", body]).then(
-        (r) => {
-          res.writeHead(200, { "content-type": "application/json" }).end("{}");
-          processTxn(Number(r.rows[0]?.seq), body);
-        },
-        () => { res.writeHead(503).end(); },
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
+  const server = await serveLocal(storingServer(pool, processTxn));
   try {
-    let started = 0;
-    let cpu0 = 0;
-    let pg0 = 0;
-    const f = await flood(`http://127.0.0.1:${port}`, bodies, concurrency, () => { started = performance.now(); cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
-    await allProcessed;
-    const processedSeconds = (performance.now() - started) / 1000;
-    const pg1 = postgresCpuMs();
-    const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
-    return { ackSeconds: f.seconds, processedSeconds, cpu };
+    return await measure(server.url, bodies, concurrency, { processed: () => allProcessed, postgres: true });
   } finally {
-    await new Promise<void>((r) => server.close(() => { r(); }));
+    await server.close();
     await pool.end();
     await db.drop();
   }

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,18 +61,63 @@ export async function flood(baseUrl: string, bodies: string[], concurrency: numb
   }
 }
 
-export async function runBare(bodies: string[], concurrency: number): Promise<RunResult> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); });
-  });
+/**
+ * Floods `baseUrl` and measures: seconds until all were acknowledged, seconds until `processed`
+ * resolves (without it: acknowledged is processed), and the CPU of this process, of the load
+ * generator and (with `postgres`) of PostgreSQL over that time.
+ */
+export async function measure(baseUrl: string, bodies: string[], concurrency: number, opts: { processed?: () => Promise<void>; postgres: boolean }): Promise<RunResult> {
+  let started = 0;
+  let cpu0 = 0;
+  let pg0 = 0;
+  const f = await flood(baseUrl, bodies, concurrency, () => { started = performance.now(); cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
+  await opts.processed?.();
+  const processedSeconds = opts.processed ? (performance.now() - started) / 1000 : f.seconds;
+  const pg1 = opts.postgres ? postgresCpuMs() : undefined;
+  const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
+  return { ackSeconds: f.seconds, processedSeconds, cpu };
+}
+
+/** Serves on a free port of 127.0.0.1; returns the base URL and a close(). */
+export async function serveLocal(server: Server): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
-  let cpu0 = 0;
-  const f = await flood(`http://127.0.0.1:${port}`, bodies, concurrency, () => { cpu0 = selfCpuMs(); });
-  const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs };
-  await new Promise<void>((r) => server.close(() => { r(); }));
-  return { ackSeconds: f.seconds, processedSeconds: f.seconds, cpu };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => { r(); })) };
+}
+
+/**
+ * A reference server: stores each request's body with one INSERT (autocommit, synchronous
+ * commit) into `txns`, then answers 200. With `stored`, the INSERT returns the row's seq, and
+ * `stored` is told of each transaction after its 200.
+ */
+export function storingServer(pool: pg.Pool, stored?: (seq: number, body: Buffer) => void): Server {
+  const sql = `INSERT INTO txns (txn_id, body) VALUES ($1, $2)${stored ? " RETURNING seq" : ""}`;
+  return createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      pool.query<{ seq: string }>(sql, [req.url ?? "", body]).then(
+        (r) => {
+          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+          stored?.(Number(r.rows[0]?.seq), body);
+        },
+        () => { res.writeHead(503).end(); },
+      );
+    });
+  });
+}
+
+export async function runBare(bodies: string[], concurrency: number): Promise<RunResult> {
+  const server = await serveLocal(createServer((req, res) => {
+    req.resume();
+    req.on("end", () => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); });
+  }));
+  try {
+    return await measure(server.url, bodies, concurrency, { postgres: false });
+  } finally {
+    await server.close();
+  }
 }
 
 /** A fresh database on the PostgreSQL server; drop() removes it. */
@@ -99,27 +144,11 @@ export async function runLimit(serverUrl: string, bodies: string[], concurrency:
   // Dropping the database may still reach a connection that is closing.
   pool.on("error", () => undefined);
   await pool.query("CREATE TABLE txns (seq bigserial PRIMARY KEY, txn_id text NOT NULL, body bytea NOT NULL)");
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      pool.query("INSERT INTO txns (txn_id, body) VALUES ($1, $2)", [req.url ?? "", Buffer.concat(chunks)]).then(
-        () => { res.writeHead(200, { "content-type": "application/json" }).end("{}"); },
-        () => { res.writeHead(503).end(); },
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
+  const server = await serveLocal(storingServer(pool));
   try {
-    let cpu0 = 0;
-    let pg0 = 0;
-    const f = await flood(`http://127.0.0.1:${port}`, bodies, concurrency, () => { cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
-    const pg1 = postgresCpuMs();
-    const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
-    return { ackSeconds: f.seconds, processedSeconds: f.seconds, cpu };
+    return await measure(server.url, bodies, concurrency, { postgres: true });
   } finally {
-    await new Promise<void>((r) => server.close(() => { r(); }));
+    await server.close();
     await pool.end();
     await db.drop();
   }
@@ -147,18 +176,11 @@ export async function runLoket(store: "postgres" | "pglite", serverUrl: string, 
   const app = await start(config, { logger: pino({ level: "silent" }) });
   try {
     await setup.seed?.(app.database);
-    let started = 0;
-    let cpu0 = 0;
-    let pg0 = 0;
-    const f = await flood(app.url, bodies, concurrency, () => { started = performance.now(); cpu0 = selfCpuMs(); pg0 = postgresCpuMs() ?? 0; });
-    await app.idle();
-    const processedSeconds = (performance.now() - started) / 1000;
-    const pg1 = store === "postgres" ? postgresCpuMs() : undefined;
-    const cpu: CpuSpent = { server: selfCpuMs() - cpu0, client: f.clientCpuMs, ...(pg1 === undefined ? {} : { postgres: pg1 - pg0 }) };
+    const result = await measure(app.url, bodies, concurrency, { processed: () => app.idle(), postgres: store === "postgres" });
     const [row] = await app.database.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
     if (row?.n !== bodies.length) throw new Error(`expected ${bodies.length} processed transactions, found ${row?.n ?? 0}`);
     await setup.check?.(app.database);
-    return { ackSeconds: f.seconds, processedSeconds, cpu };
+    return result;
   } finally {
     await app.stop();
     await db?.drop();
