@@ -144,21 +144,26 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     teardown.push(() => scheduler.stop());
     let crypto: CryptoEngine | undefined;
     const inbox = new Inbox(database, { batch: async (roomId, batch) => {
-      const failures = await routeBatch(capabilities, roomId, batch, async (received) => {
+      const failures = await routeBatch(capabilities, roomId, batch, (received) => {
         if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
-        // Undefined: not decryptable now (its room key has not arrived, or never will): only the
-        // archive keeps it, as ciphertext; a late key brings the decrypted event back through
-        // runLate and every hook. A failure is this event's alone (logged; it counts as done, as
-        // a handler bug does), not its batch's.
-        let raw: RawEvent | undefined;
-        try {
-          raw = crypto ? await crypto.inbound(received, log) : received;
-        } catch (err) {
-          if (err instanceof Interrupted) throw err;
-          log.error({ err, eventId: received.event_id, roomId }, "room queue failure");
-          return undefined;
-        }
-        return raw ? { ev: decodeEvent(raw), as: "event" as const } : { ev: decodeEvent(received), as: "undecrypted" as const };
+        // Only ciphertext waits for the crypto engine; anything else is routed as it is, at once.
+        if (!crypto || received.type !== "m.room.encrypted") return { ev: decodeEvent(received), as: "event" as const };
+        const engine = crypto;
+        return (async () => {
+          // Undefined: not decryptable now (its room key has not arrived, or never will): only the
+          // archive keeps it, as ciphertext; a late key brings the decrypted event back through
+          // runLate and every hook. A failure is this event's alone (logged; it counts as done, as
+          // a handler bug does), not its batch's.
+          let raw: RawEvent | undefined;
+          try {
+            raw = await engine.inbound(received, log);
+          } catch (err) {
+            if (err instanceof Interrupted) throw err;
+            log.error({ err, eventId: received.event_id, roomId }, "room queue failure");
+            return undefined;
+          }
+          return raw ? { ev: decodeEvent(raw), as: "event" as const } : { ev: decodeEvent(received), as: "undecrypted" as const };
+        })();
       }, retry);
       return failures.map((mine, i) => {
         for (const f of mine) {

@@ -7,7 +7,7 @@
 // next start): an event is never marked processed unarchived.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
-import { EventFailures, type Capability } from "../core/capability.ts";
+import { EventFailures, type Capability, type HookResult } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
@@ -16,7 +16,7 @@ import type { Municipalities } from "../tenants/municipalities.ts";
 import { Interrupted } from "../util/retry.ts";
 import type { CaptureInput } from "./capture.ts";
 import { ArchiveWriter, isLasting } from "./writer.ts";
-import type { ArchiveContext } from "./context.ts";
+import type { ArchiveContext, RoomContext } from "./context.ts";
 import { startWorkers, type Workers } from "./workers.ts";
 
 export interface ArchiveDeps {
@@ -42,9 +42,16 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
    */
   const batches = new Map<string, CaptureInput[]>();
 
-  async function capture(ev: RoomEvent): Promise<void> {
+  /** Keeps the event for the batch's write; synchronously when the room's context is known at once. */
+  function capture(ev: RoomEvent): HookResult {
     if (municipalities.isOwnBot(ev.sender) || (ev.kind === "membership" && municipalities.isOwnBot(ev.target))) context.forget?.(ev.roomId);
-    const ctx = await context.roomContext(ev.roomId);
+    const ctx = context.roomContext(ev.roomId);
+    if (ctx instanceof Promise) return ctx.then((c) => { keep(ev, c); });
+    keep(ev, ctx);
+    return undefined;
+  }
+
+  function keep(ev: RoomEvent, ctx: RoomContext | undefined): void {
     if (!ctx) return;
     const batch = batches.get(ev.raw.room_id) ?? [];
     batch.push({
@@ -73,21 +80,63 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
 
   /** Retries a database failure until it passes or Loket stops (Interrupted); lasting ones are thrown. */
   async function retrying(what: string, fn: () => Promise<void>): Promise<void> {
+    if (stopping()) throw new Interrupted();
+    try {
+      await fn();
+    } catch (err) {
+      await retryingAfter(err, what, fn);
+    }
+  }
+
+  /** What retrying does once the first attempt failed with `err`. */
+  async function retryingAfter(err: unknown, what: string, fn: () => Promise<void>): Promise<void> {
     for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      if (isLasting(err)) throw err;
+      if (stopping()) throw new Interrupted();
+      log.warn({ err: String(err), what, delayMs: delay }, "could not archive; retrying");
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        throw new Interrupted();
+      }
       if (stopping()) throw new Interrupted();
       try {
         await fn();
         return;
-      } catch (err) {
-        if (isLasting(err)) throw err;
-        if (stopping()) throw new Interrupted();
-        log.warn({ err: String(err), what, delayMs: delay }, "could not archive; retrying");
+      } catch (next) {
+        err = next;
+      }
+    }
+  }
+
+  /** capture, retried as retrying does; without a promise when it finished at once. */
+  function captureRetrying(ev: RoomEvent): HookResult {
+    if (stopping()) throw new Interrupted();
+    const again = (): Promise<void> => capture(ev) ?? Promise.resolve();
+    try {
+      return capture(ev)?.catch((err: unknown) => retryingAfter(err, ev.eventId, again));
+    } catch (err) {
+      return retryingAfter(err, ev.eventId, again);
+    }
+  }
+
+  /** A batch's write; when the database refuses it for good, each event on its own. */
+  async function writeBatch(roomId: string, inputs: CaptureInput[]): Promise<void> {
+    try {
+      await retrying(roomId, () => write(inputs));
+    } catch (err) {
+      if (!isLasting(err)) throw err;
+      // An event the database refuses must not keep the others out: each on its own, in order.
+      const failures = new Map<string, unknown>();
+      for (const input of inputs) {
         try {
-          await sleep(delay, undefined, { signal });
-        } catch {
-          throw new Interrupted();
+          await retrying(input.event.event_id, () => write([input]));
+        } catch (e) {
+          if (!isLasting(e)) throw e;
+          failures.set(input.event.event_id, e);
         }
       }
+      if (failures.size > 0) throw new EventFailures(failures);
     }
   }
 
@@ -98,35 +147,18 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
       workers = startWorkers(deps);
       return Promise.resolve();
     },
-    async onEvent(ev) {
-      if (!config.archive.enabled) return;
-      await retrying(ev.eventId, () => capture(ev));
+    onEvent(ev) {
+      return config.archive.enabled ? captureRetrying(ev) : undefined;
     },
     // The ciphertext of an event whose room key has not arrived (see README, "Late room keys").
-    async onUndecrypted(ev) {
-      if (!config.archive.enabled) return;
-      await retrying(ev.eventId, () => capture(ev));
+    onUndecrypted(ev) {
+      return config.archive.enabled ? captureRetrying(ev) : undefined;
     },
-    async endBatch(roomId, outcome) {
+    endBatch(roomId, outcome) {
       const inputs = batches.get(roomId);
       batches.delete(roomId);
-      if (!inputs || outcome === "interrupted") return;
-      try {
-        await retrying(roomId, () => write(inputs));
-      } catch (err) {
-        if (!isLasting(err)) throw err;
-        // An event the database refuses must not keep the others out: each on its own, in order.
-        const failures = new Map<string, unknown>();
-        for (const input of inputs) {
-          try {
-            await retrying(input.event.event_id, () => write([input]));
-          } catch (e) {
-            if (!isLasting(e)) throw e;
-            failures.set(input.event.event_id, e);
-          }
-        }
-        if (failures.size > 0) throw new EventFailures(failures);
-      }
+      if (!inputs || outcome === "interrupted") return undefined;
+      return writeBatch(roomId, inputs);
     },
     async stop() {
       await workers?.stop();

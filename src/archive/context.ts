@@ -18,8 +18,11 @@ export interface RoomContext {
 }
 
 export interface ArchiveContext {
-  /** The room's context, or undefined when the room is none of a municipality's (not archived). */
-  roomContext(roomId: string): Promise<RoomContext | undefined>;
+  /**
+   * The room's context, or undefined when the room is none of a municipality's (not archived);
+   * as a value when it is known at once (kept from an earlier read), else as a promise.
+   */
+  roomContext(roomId: string): RoomContext | undefined | Promise<RoomContext | undefined>;
   /** Forget what is cached of a room (a bot acted in it: it may have just become a municipality's). */
   forget?(roomId: string): void;
 }

@@ -3,9 +3,9 @@
 // joining a conversation are introduced to the citizen by display name. Notices and other bots
 // are never answered, so bots cannot loop.
 import type { Config } from "../config/schema.ts";
-import { EventFailures, type Capability } from "../core/capability.ts";
+import { EventFailures, type Capability, type HookResult } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
-import { CommandTable, parseCommand, type Command, type Place } from "../commands/table.ts";
+import { CommandTable, parseCommand, type Command, type Parsed, type Place } from "../commands/table.ts";
 import { t, type TextKey } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
@@ -14,7 +14,7 @@ import type { PlainMessage } from "../queue/plan.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import type { RetryPolicy } from "../util/retry.ts";
 import { conversationCommands, type CommandContext } from "./commands.ts";
-import { RoomDirectory } from "./directory.ts";
+import { RoomDirectory, type RoomFacts } from "./directory.ts";
 import type { Conversations } from "./service.ts";
 import { conversationByRoom, type Conversation } from "./store.ts";
 
@@ -70,13 +70,18 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
   const directory = d.directory ?? new RoomDirectory(d.database);
   /** Rooms whose conversation was read during their batch under way (see endBatch). */
   const readInBatch = new Set<string>();
-  const contextOf = async (roomId: string): Promise<RoomContext | undefined> => {
+  const contextOf = (roomId: string): RoomContext | undefined | Promise<RoomContext | undefined> => {
     // A room's conversation may have changed (closed by another process): read once per batch,
     // after it began, together with the other rooms' (so that their batches go on together).
     // A room without one is not read again: only a write drops that answer (see the directory).
     // Loket's own changes during the batch drop the directory's answer, and are read again.
-    const facts = await directory.lookup(roomId, readInBatch.has(roomId) ? "kept" : "status");
+    // Known at once (no promise) when the kept answer will do.
+    const freshness = readInBatch.has(roomId) ? "kept" : "status";
     readInBatch.add(roomId);
+    const kept = directory.peek(roomId, freshness);
+    return kept ? contextFrom(kept) : directory.lookup(roomId, freshness).then(contextFrom);
+  };
+  const contextFrom = (facts: RoomFacts): RoomContext | undefined => {
     if (facts.conversation) {
       // A copy: the directory's answer is shared, and the handlers change theirs.
       const conversation: Conversation = { ...facts.conversation, assigned: [...facts.conversation.assigned] };
@@ -114,83 +119,103 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
     failed.set(roomId, mine);
   };
 
-  /** The citizen asked something (reopening a closed conversation), or staff answered. */
-  const plainMessage = async (m: Municipality, conv: Conversation, ev: MessageEvent): Promise<void> => {
+  /** The citizen asked something (reopening a closed conversation), or staff answered: added to the room's run at once. */
+  const plainMessage = (m: Municipality, conv: Conversation, ev: MessageEvent): HookResult => {
     if (ev.sender === conv.citizen) {
-      let reopened = false;
-      if (conv.status === "closed") {
-        await flush(ev.roomId);
-        reopened = await d.conversations.reopen(m, conv, ev.eventId, d.queue === undefined);
-        if (!reopened) return;
-        conv.status = "open";
-      }
-      if (!d.queue) return;
-      addToRun(m, conv, ev.roomId, { kind: "citizen", eventId: ev.eventId, reopened });
-      // A reopening is decided at once: what the room's later messages see is an open conversation.
-      if (reopened) await flush(ev.roomId);
+      if (conv.status === "closed") return reopening(m, conv, ev);
+      if (d.queue) addToRun(m, conv, ev.roomId, { kind: "citizen", eventId: ev.eventId, reopened: false });
     } else if (m.staff.has(ev.sender) && conv.status !== "closed") {
       if (d.queue) addToRun(m, conv, ev.roomId, { kind: "staff", eventId: ev.eventId, staff: ev.sender });
     }
+    return undefined;
+  };
+
+  /** The citizen wrote in a closed conversation: reopened, and told to the queue at once. */
+  const reopening = async (m: Municipality, conv: Conversation, ev: MessageEvent): Promise<void> => {
+    await flush(ev.roomId);
+    const reopened = await d.conversations.reopen(m, conv, ev.eventId, d.queue === undefined);
+    if (!reopened) return;
+    conv.status = "open";
+    if (!d.queue) return;
+    addToRun(m, conv, ev.roomId, { kind: "citizen", eventId: ev.eventId, reopened });
+    // A reopening is decided at once: what the room's later messages see is an open conversation.
+    await flush(ev.roomId);
   };
 
   return {
     name: "conversations",
-    async endBatch(roomId, outcome) {
+    endBatch(roomId, outcome) {
       readInBatch.delete(roomId);
       if (outcome === "interrupted") {
         // Not done: the batch runs again at the next start.
         runs.delete(roomId);
         failed.delete(roomId);
-        return;
+        return undefined;
       }
-      let failures: Map<string, unknown> | undefined;
-      try {
-        await flush(roomId);
-      } finally {
-        failures = failed.get(roomId);
-        runs.delete(roomId);
-        failed.delete(roomId);
-      }
-      if (failures) throw new EventFailures(failures);
+      return runs.has(roomId) || failed.has(roomId) ? endRun(roomId) : undefined;
     },
-    async onMessage(ev: MessageEvent) {
+    onMessage(ev: MessageEvent) {
       // Notices and other bots are never answered; an edit is not a new message.
-      if (ev.msgtype === "m.notice" || isBot(ev.sender) || isEdit(ev)) return;
+      if (ev.msgtype === "m.notice" || isBot(ev.sender) || isEdit(ev)) return undefined;
       const parsed = parseCommand(ev.body);
-      const ctx = await contextOf(ev.roomId);
-      if (!ctx) return;
-      const { municipality, conversation } = ctx;
-      if (!parsed) {
-        if (conversation) await plainMessage(municipality, conversation, ev);
-        return;
-      }
-      // The queue hears of the messages before the command (a !status after a question sees it).
-      await flush(ev.roomId);
-      const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
-      const lang = conversation?.language ?? municipality.config.language;
-      const bot = d.homeserver.intent(municipality.botUserId);
-      const reply = (text: string): Promise<void> => bot.sendNotice(ev.roomId, text, `reply:${ev.eventId}`).then(() => undefined);
-      const decision = table.decide(parsed, role, ctx.place);
-      const refusal: Record<string, TextKey> = { unknown: "unknown_command", staff_only: "staff_only", wrong_place: "wrong_room" };
-      if (decision.kind === "run") {
-        d.log.info({ roomId: ev.roomId, command: decision.command.name, role }, "command");
-        await decision.command.run({ ...ctx, roomId: ev.roomId, sender: ev.sender, eventId: ev.eventId, role, lang, table, reply }, parsed.args);
-      } else if (decision.kind === "usage") {
-        await reply(t(lang, "usage", { usage: table.usage(decision.command) }));
-      } else {
-        await reply(t(lang, refusal[decision.kind] ?? "unknown_command", { command: parsed.name }));
-      }
+      const ctx = contextOf(ev.roomId);
+      return ctx instanceof Promise ? ctx.then((c) => onMessageIn(ev, parsed, c)) : onMessageIn(ev, parsed, ctx);
     },
-    async onMembership(ev: MembershipEvent) {
+    onMembership(ev: MembershipEvent) {
       const before = (ev.raw.unsigned as { prev_content?: { membership?: string } } | undefined)?.prev_content?.membership;
-      if (ev.membership !== "join" || before === "join" || isBot(ev.target)) return;
-      const conv = await conversationByRoom(d.database, ev.roomId);
-      if (!conv || ev.target === conv.citizen) return;
-      const m = d.municipalities.all.find((x) => x.id === conv.municipality);
-      if (!m?.staff.has(ev.target)) return;
-      const bot = d.homeserver.intent(m.botUserId);
-      const name = (await bot.getDisplayName(ev.target)) ?? ev.target;
-      await bot.sendNotice(ev.roomId, t(conv.language, "staff_joined", { staff: name, name: m.name }), `joined:${ev.eventId}`);
+      if (ev.membership !== "join" || before === "join" || isBot(ev.target)) return undefined;
+      return staffJoined(ev);
     },
   };
+
+  /** The batch's run told to the queue; its failures thrown as the events'. */
+  async function endRun(roomId: string): Promise<void> {
+    let failures: Map<string, unknown> | undefined;
+    try {
+      await flush(roomId);
+    } finally {
+      failures = failed.get(roomId);
+      runs.delete(roomId);
+      failed.delete(roomId);
+    }
+    if (failures) throw new EventFailures(failures);
+  }
+
+  /** A message in a room whose context is known: a plain one joins the room's run at once, a command runs. */
+  function onMessageIn(ev: MessageEvent, parsed: Parsed | undefined, ctx: RoomContext | undefined): HookResult {
+    if (!ctx) return undefined;
+    if (parsed) return command(ev, parsed, ctx);
+    return ctx.conversation ? plainMessage(ctx.municipality, ctx.conversation, ev) : undefined;
+  }
+
+  async function command(ev: MessageEvent, parsed: Parsed, ctx: RoomContext): Promise<void> {
+    const { municipality, conversation } = ctx;
+    // The queue hears of the messages before the command (a !status after a question sees it).
+    await flush(ev.roomId);
+    const role = municipality.staff.has(ev.sender) ? "staff" : "citizen";
+    const lang = conversation?.language ?? municipality.config.language;
+    const bot = d.homeserver.intent(municipality.botUserId);
+    const reply = (text: string): Promise<void> => bot.sendNotice(ev.roomId, text, `reply:${ev.eventId}`).then(() => undefined);
+    const decision = table.decide(parsed, role, ctx.place);
+    const refusal: Record<string, TextKey> = { unknown: "unknown_command", staff_only: "staff_only", wrong_place: "wrong_room" };
+    if (decision.kind === "run") {
+      d.log.info({ roomId: ev.roomId, command: decision.command.name, role }, "command");
+      await decision.command.run({ ...ctx, roomId: ev.roomId, sender: ev.sender, eventId: ev.eventId, role, lang, table, reply }, parsed.args);
+    } else if (decision.kind === "usage") {
+      await reply(t(lang, "usage", { usage: table.usage(decision.command) }));
+    } else {
+      await reply(t(lang, refusal[decision.kind] ?? "unknown_command", { command: parsed.name }));
+    }
+  }
+
+  /** Staff joined a conversation: the room is told who joined for the municipality. */
+  async function staffJoined(ev: MembershipEvent): Promise<void> {
+    const conv = await conversationByRoom(d.database, ev.roomId);
+    if (!conv || ev.target === conv.citizen) return;
+    const m = d.municipalities.all.find((x) => x.id === conv.municipality);
+    if (!m?.staff.has(ev.target)) return;
+    const bot = d.homeserver.intent(m.botUserId);
+    const name = (await bot.getDisplayName(ev.target)) ?? ev.target;
+    await bot.sendNotice(ev.roomId, t(conv.language, "staff_joined", { staff: name, name: m.name }), `joined:${ev.eventId}`);
+  }
 }

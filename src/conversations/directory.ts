@@ -81,11 +81,27 @@ export class RoomDirectory {
     this.max = opts.max ?? 10_000;
   }
 
+  /** The kept entry when it may answer as current as asked (for "status", only once settled). */
+  private kept(roomId: string, freshness: Freshness): Entry | undefined {
+    if (freshness === "fresh") return undefined;
+    const hit = this.cache.get(roomId);
+    if (hit === undefined || hit.epoch !== roomTablesEpoch() || Date.now() - hit.at >= this.ttlMs) return undefined;
+    if (freshness === "status" && (hit.settled === undefined || hit.settled.conversation !== undefined)) return undefined;
+    return hit;
+  }
+
+  /**
+   * The answer lookup would give, when it is kept and already read; undefined when it must be
+   * read (then use lookup). For the hooks that ask for every event: no promise for a known room.
+   */
+  peek(roomId: string, freshness: Freshness = "kept"): RoomFacts | undefined {
+    return this.kept(roomId, freshness)?.settled;
+  }
+
   /** What Loket knows of the room, as current as asked. The answer is shared: callers must not change it. */
   lookup(roomId: string, freshness: Freshness = "kept"): Promise<RoomFacts> {
-    const hit = this.cache.get(roomId);
-    const kept = hit !== undefined && hit.epoch === roomTablesEpoch() && Date.now() - hit.at < this.ttlMs;
-    if (kept && (freshness === "kept" || (freshness === "status" && hit.settled !== undefined && hit.settled.conversation === undefined))) return hit.facts;
+    const hit = this.kept(roomId, freshness);
+    if (hit) return hit.facts;
     // The epoch is taken before the read: a write that ends while it runs makes it stale.
     const entry: Entry = { at: Date.now(), epoch: roomTablesEpoch(), facts: this.read(roomId) };
     this.cache.delete(roomId);

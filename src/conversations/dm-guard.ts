@@ -11,7 +11,13 @@ import type { UserId } from "../matrix/ids.ts";
 import type { Municipalities } from "../tenants/municipalities.ts";
 import { breaksDirectChat, directRoomsIn, forgetDirectRoom } from "./direct-rooms.ts";
 
-function changeOf(ev: RoomEvent): { joinRule?: string; newMember?: string } | undefined {
+/** What changed that a direct chat depends on: a new member, or the join rule. */
+interface Change {
+  joinRule?: string;
+  newMember?: string;
+}
+
+function changeOf(ev: RoomEvent): Change | undefined {
   if (ev.kind === "membership") {
     return ev.membership === "join" || ev.membership === "invite" ? { newMember: ev.target } : undefined;
   }
@@ -23,20 +29,23 @@ function changeOf(ev: RoomEvent): { joinRule?: string; newMember?: string } | un
 }
 
 export function dmGuardCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger): Capability {
+  const guard = async (ev: RoomEvent, change: Change): Promise<void> => {
+    for (const room of await directRoomsIn(db, ev.roomId)) {
+      const reason = breaksDirectChat(change, room);
+      if (reason === undefined) continue;
+      const staff = municipalities.byBotUserId(room.bot)?.staff;
+      if (change.newMember !== undefined && (ev.sender === room.bot || staff?.has(change.newMember))) continue;
+      await hs.intent(room.bot as UserId).leave(ev.roomId);
+      await forgetDirectRoom(db, ev.roomId, room.bot);
+      log.info({ roomId: ev.roomId, bot: room.bot, reason }, "left a direct chat that is no longer direct");
+    }
+  };
   return {
     name: "dm-guard",
-    async onEvent(ev) {
+    onEvent(ev) {
+      // Most events change nothing a direct chat depends on: no promise for those.
       const change = changeOf(ev);
-      if (!change) return;
-      for (const room of await directRoomsIn(db, ev.roomId)) {
-        const reason = breaksDirectChat(change, room);
-        if (reason === undefined) continue;
-        const staff = municipalities.byBotUserId(room.bot)?.staff;
-        if (change.newMember !== undefined && (ev.sender === room.bot || staff?.has(change.newMember))) continue;
-        await hs.intent(room.bot as UserId).leave(ev.roomId);
-        await forgetDirectRoom(db, ev.roomId, room.bot);
-        log.info({ roomId: ev.roomId, bot: room.bot, reason }, "left a direct chat that is no longer direct");
-      }
+      return change && guard(ev, change);
     },
   };
 }

@@ -1,6 +1,14 @@
 // What a capability is: a name and typed, optional hooks. The core only routes events to them.
 import type { MembershipEvent, MessageEvent, RoomEvent } from "../matrix/events.ts";
-import { Interrupted, withRetry, type RetryPolicy } from "../util/retry.ts";
+import { Interrupted, retryAfter, type RetryPolicy } from "../util/retry.ts";
+
+/**
+ * What a hook returns: undefined when it finished synchronously (most events concern few
+ * capabilities, and a hook that only looks at a kept answer need not make a promise), else the
+ * promise of its work. Routing awaits only what is a promise: a transaction of a hundred events
+ * through a handful of capabilities otherwise costs a thousand promises before anything happens.
+ */
+export type HookResult = Promise<void> | undefined;
 
 export interface Capability {
   readonly name: string;
@@ -8,16 +16,16 @@ export interface Capability {
   start?(): Promise<void>;
   /** Called at stop, after the inbox drained and before the database closes. */
   stop?(): Promise<void>;
-  onMembership?(ev: MembershipEvent): Promise<void>;
-  onMessage?(ev: MessageEvent): Promise<void>;
+  onMembership?(ev: MembershipEvent): HookResult;
+  onMessage?(ev: MessageEvent): HookResult;
   /** Every room event, after the typed hooks. */
-  onEvent?(ev: RoomEvent): Promise<void>;
+  onEvent?(ev: RoomEvent): HookResult;
   /**
    * An encrypted event that could not be decrypted now (its room key has not arrived, or it
    * cannot be decrypted), instead of the hooks above: the archive keeps its ciphertext. When the
    * key arrives, the decrypted event goes through the other hooks like any event.
    */
-  onUndecrypted?(ev: RoomEvent): Promise<void>;
+  onUndecrypted?(ev: RoomEvent): HookResult;
   /**
    * Called once a batch of one room's events (that room's events of one transaction, in order)
    * has been through every hook: work the hooks deferred to do it once per batch (the archive's
@@ -25,7 +33,7 @@ export interface Capability {
    * Loket stops and the batch will run again at the next start; drop what was deferred. Throws
    * EventFailures for events whose deferred work failed for good, Interrupted when Loket stops.
    */
-  endBatch?(roomId: string, outcome: "done" | "interrupted"): Promise<void>;
+  endBatch?(roomId: string, outcome: "done" | "interrupted"): HookResult;
 }
 
 /** Deferred work of a batch failed for good for these events (by event id); the others are done. */
@@ -45,6 +53,12 @@ export interface HandlerFailure {
 /** How an event is routed: as itself, or (not decryptable now) to the hook that keeps ciphertext. */
 export type RouteAs = "event" | "undecrypted";
 
+/** An input of a batch, made the event to route. */
+export interface Routed {
+  ev: RoomEvent;
+  as: RouteAs;
+}
+
 /** True when the capability has a hook for this kind of event. */
 function hears(cap: Capability, ev: RoomEvent, as: RouteAs): boolean {
   if (as === "undecrypted") return cap.onUndecrypted !== undefined;
@@ -53,13 +67,58 @@ function hears(cap: Capability, ev: RoomEvent, as: RouteAs): boolean {
 
 const DONE = Promise.resolve();
 
-/** The capability's hooks for the event, in order. Not async: most events call one hook, whose promise is returned as it is. */
-function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): Promise<void> {
-  if (as === "undecrypted") return cap.onUndecrypted?.(ev) ?? DONE;
-  const typed = ev.kind === "membership" ? cap.onMembership?.bind(cap, ev) : ev.kind === "message" ? cap.onMessage?.bind(cap, ev) : undefined;
-  if (typed === undefined) return cap.onEvent?.(ev) ?? DONE;
-  if (cap.onEvent === undefined) return typed();
-  return typed().then(() => cap.onEvent?.(ev));
+/** The capability's hooks for the event, in order: undefined when all of them finished synchronously. */
+function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): HookResult {
+  if (as === "undecrypted") return cap.onUndecrypted?.(ev);
+  const typed = ev.kind === "membership" ? cap.onMembership?.(ev) : ev.kind === "message" ? cap.onMessage?.(ev) : undefined;
+  if (cap.onEvent === undefined) return typed;
+  if (typed === undefined) return cap.onEvent(ev);
+  return typed.then(() => cap.onEvent?.(ev));
+}
+
+/**
+ * One capability's hooks for one event. A failure that may pass is retried (the room waits,
+ * keeping its order); undefined when the hooks finished synchronously. Throws (or rejects with)
+ * Interrupted when Loket stops, and the lasting failure otherwise.
+ */
+function attempt(cap: Capability, ev: RoomEvent, as: RouteAs, policy: RetryPolicy): HookResult {
+  if (policy.signal.aborted) throw new Interrupted();
+  const again = (): Promise<void> => runHooks(cap, ev, as) ?? DONE;
+  try {
+    return runHooks(cap, ev, as)?.catch((err: unknown) => retryAfter(err, again, policy));
+  } catch (err) {
+    return retryAfter(err, again, policy);
+  }
+}
+
+/**
+ * Routes an event through the capabilities from index `from` on, adding their lasting failures
+ * to `failures`: synchronously as long as every hook finishes synchronously, then through the
+ * first pending hook's promise. Throws (or rejects with) Interrupted when Loket stops.
+ */
+function routeFrom(capabilities: readonly Capability[], ev: RoomEvent, as: RouteAs, retry: (capability: string) => RetryPolicy, failures: HandlerFailure[], from: number): HookResult {
+  for (let c = from; c < capabilities.length; c++) {
+    const cap = capabilities[c] as Capability;
+    if (!hears(cap, ev, as)) continue;
+    let pending: HookResult;
+    try {
+      pending = attempt(cap, ev, as, retry(cap.name));
+    } catch (error) {
+      if (error instanceof Interrupted) throw error;
+      failures.push({ capability: cap.name, error });
+      continue;
+    }
+    if (pending === undefined) continue;
+    return pending.then(
+      () => routeFrom(capabilities, ev, as, retry, failures, c + 1),
+      (error: unknown) => {
+        if (error instanceof Interrupted) throw error;
+        failures.push({ capability: cap.name, error });
+        return routeFrom(capabilities, ev, as, retry, failures, c + 1);
+      },
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -69,16 +128,13 @@ function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): Promise<void> {
  */
 export async function route(capabilities: readonly Capability[], ev: RoomEvent, retry: (capability: string) => RetryPolicy, as: RouteAs = "event"): Promise<HandlerFailure[]> {
   const failures: HandlerFailure[] = [];
-  for (const cap of capabilities) {
-    if (!hears(cap, ev, as)) continue;
-    try {
-      await withRetry(() => runHooks(cap, ev, as), retry(cap.name));
-    } catch (error) {
-      if (error instanceof Interrupted) throw error;
-      failures.push({ capability: cap.name, error });
-    }
-  }
+  await routeFrom(capabilities, ev, as, retry, failures, 0);
   return failures;
+}
+
+/** Ends the batch for a capability, awaiting only what is a promise. */
+async function endBatchOf(cap: Capability, roomId: string, outcome: "done" | "interrupted"): Promise<void> {
+  await cap.endBatch?.(roomId, outcome);
 }
 
 /**
@@ -89,31 +145,36 @@ export async function route(capabilities: readonly Capability[], ev: RoomEvent, 
  * runs again at the next start).
  */
 export async function routeBatch<T>(
-  capabilities: readonly Capability[], roomId: string, inputs: readonly T[], toEvent: (input: T) => Promise<{ ev: RoomEvent; as: RouteAs } | undefined>,
+  capabilities: readonly Capability[], roomId: string, inputs: readonly T[],
+  toEvent: (input: T) => Routed | undefined | Promise<Routed | undefined>,
   retry: (capability: string) => RetryPolicy,
 ): Promise<HandlerFailure[][]> {
   const failures: HandlerFailure[][] = inputs.map(() => []);
   const routed: { eventId: string; mine: HandlerFailure[] }[] = [];
   try {
     for (const [i, input] of inputs.entries()) {
-      const next = await toEvent(input);
+      // Awaited only when it is a promise: an await of anything costs a turn of the microtask queue.
+      let next = toEvent(input);
+      if (next instanceof Promise) next = await next;
       if (!next) continue;
       const { ev, as } = next;
       const mine = failures[i] ?? [];
-      mine.push(...await route(capabilities, ev, retry, as));
+      const pending = routeFrom(capabilities, ev, as, retry, mine, 0);
+      if (pending) await pending;
       routed.push({ eventId: ev.eventId, mine });
     }
   } catch (err) {
-    for (const cap of capabilities) await cap.endBatch?.(roomId, "interrupted").catch(() => undefined);
+    for (const cap of capabilities) await endBatchOf(cap, roomId, "interrupted").catch(() => undefined);
     throw err;
   }
   for (const [c, cap] of capabilities.entries()) {
     if (!cap.endBatch) continue;
     try {
-      await cap.endBatch(roomId, "done");
+      const pending = cap.endBatch(roomId, "done");
+      if (pending) await pending;
     } catch (error) {
       if (error instanceof Interrupted) {
-        for (const later of capabilities.slice(c + 1)) await later.endBatch?.(roomId, "interrupted").catch(() => undefined);
+        for (const later of capabilities.slice(c + 1)) await endBatchOf(later, roomId, "interrupted").catch(() => undefined);
         throw error;
       }
       for (const { eventId, mine } of routed) {

@@ -115,7 +115,8 @@ export function scanBody(body: Buffer, limits: ScanLimits): ScanResult {
  * received. Returns the body itself when nothing is dropped.
  */
 export function withoutMembers(body: Buffer, members: Member[], drop: ReadonlySet<string>): Buffer {
-  if (!members.some((m) => drop.has(m.key))) return body;
+  // An empty member holds nothing to keep out: the body stays as it is (no copy of all of it).
+  if (members.every((m) => !drop.has(m.key) || isEmptyMember(body, m))) return body;
   const parts: Buffer[] = [Buffer.from("{")];
   for (const m of members) {
     if (drop.has(m.key)) continue;
@@ -124,4 +125,9 @@ export function withoutMembers(body: Buffer, members: Member[], drop: ReadonlySe
   }
   parts.push(Buffer.from("}"));
   return Buffer.concat(parts);
+}
+
+/** `"name": []`, `{}` or `null`: a member that holds nothing. */
+function isEmptyMember(body: Buffer, m: Member): boolean {
+  return m.end - m.start < 128 && /:\s*(?:\[\s*\]|\{\s*\}|null)$/.test(body.toString("utf8", m.start, m.end));
 }

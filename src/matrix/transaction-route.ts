@@ -24,7 +24,8 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer | undefi
     });
     // A request cut short has nobody left to answer.
     req.on("error", () => { resolve(undefined); });
-    req.on("end", () => { resolve(received === length ? Buffer.concat(chunks, received) : undefined); });
+    // One chunk (most bodies) is the body as it is: no copy.
+    req.on("end", () => { resolve(received !== length ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)); });
   });
 }
 

@@ -54,7 +54,7 @@ export function roomsCapability(d: RoomsDeps): Capability {
         d.metrics.botRoomLosses.inc({ reason: loss });
         d.log.error({ roomId: ev.roomId, bot: b, by: ev.sender, reason: loss }, "a municipality bot lost a room: it can no longer manage it");
       }
-      return Promise.resolve();
+      return undefined;
     },
   };
 }

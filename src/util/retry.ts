@@ -30,25 +30,41 @@ export function jittered(ms: number, random: () => number = Math.random): number
 }
 
 export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  if (policy.signal.aborted) throw new Interrupted();
+  try {
+    return await fn();
+  } catch (err) {
+    return retryAfter(err, fn, policy);
+  }
+}
+
+/**
+ * What withRetry does once the first attempt has failed with `firstError`: for callers that make
+ * that attempt themselves, without a promise of their own when it succeeds synchronously (the
+ * routing of events, most of whose hooks finish at once). `giveUpAfterMs` counts from this call.
+ */
+export async function retryAfter<T>(firstError: unknown, fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   let delay = policy.firstDelayMs;
   const deadline = Date.now() + (policy.giveUpAfterMs ?? Infinity);
   const stopping = (): boolean => policy.signal.aborted;
+  let err = firstError;
   for (let attempt = 1; ; attempt++) {
+    // A call cut short by the stop is not a failure of the work.
+    if (stopping()) throw new Interrupted();
+    const wait = Math.max(jittered(delay), policy.retryAfterMs?.(err) ?? 0);
+    if (!policy.isTransient(err) || Date.now() + wait > deadline) throw err;
+    policy.onRetry?.(err, attempt, wait);
+    try {
+      await sleep(wait, undefined, { signal: policy.signal });
+    } catch {
+      throw new Interrupted();
+    }
+    delay = Math.min(delay * 2, policy.maxDelayMs);
     if (stopping()) throw new Interrupted();
     try {
       return await fn();
-    } catch (err) {
-      // A call cut short by the stop is not a failure of the work.
-      if (stopping()) throw new Interrupted();
-      const wait = Math.max(jittered(delay), policy.retryAfterMs?.(err) ?? 0);
-      if (!policy.isTransient(err) || Date.now() + wait > deadline) throw err;
-      policy.onRetry?.(err, attempt, wait);
-      try {
-        await sleep(wait, undefined, { signal: policy.signal });
-      } catch {
-        throw new Interrupted();
-      }
-      delay = Math.min(delay * 2, policy.maxDelayMs);
+    } catch (next) {
+      err = next;
     }
   }
 }

@@ -37,8 +37,11 @@ describe("room batches in the inbox", () => {
     let release!: () => void;
     const busy = new Promise<void>((r) => { release = r; });
     const batches: string[][] = [];
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => { started = r; });
     const inbox = new Inbox(db, { batch: async (_room, events) => {
       batches.push(events.map((e) => e.event_id));
+      if (batches.length === 2) started();
       if (events[0]?.event_id === "$a1") await busy;
       return events.map((e) => (e.event_id === "$a4" ? ["x: refused"] : []));
     } }, createMetrics(), log);
@@ -46,6 +49,8 @@ describe("room batches in the inbox", () => {
     const t2 = txn(ev("$a3", "!a:hs"), ev("$b2", "!b:hs"));
     const t3 = txn(ev("$a4", "!a:hs"));
     await inbox.receive("t1", t1.body, t1.decoded);
+    // Batches start in coming turns of the event loop; until both of t1's have, t2's shares would join them.
+    await firstStarted;
     await inbox.receive("t2", t2.body, t2.decoded);
     await inbox.receive("t3", t3.body, t3.decoded);
     release();
@@ -63,8 +68,11 @@ describe("room batches in the inbox", () => {
     await db.query("DELETE FROM inbox_transactions");
     let release!: () => void;
     const busy = new Promise<void>((r) => { release = r; });
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => { started = r; });
     const inbox = new Inbox(db, { batch: async (_room, events) => {
       if (events[0]?.event_id === "$c1") {
+        started();
         await busy;
         return [[]];
       }
@@ -73,6 +81,7 @@ describe("room batches in the inbox", () => {
     for (const [id, e] of [["u1", "$c1"], ["u2", "$c2"], ["u3", "$c3"]] as const) {
       const t = txn(ev(e, "!c:hs"));
       await inbox.receive(id, t.body, t.decoded);
+      if (id === "u1") await firstStarted;
     }
     release();
     await inbox.drain();

@@ -139,6 +139,28 @@ describe("the room directory", () => {
     expect(queries).toEqual([["!c:hs"], ["!c:hs", "!d:hs", "!m1:hs"]]);
   });
 
+  it("peek gives the kept answer at once, as lookup would, and nothing where lookup would read", async () => {
+    const { db, queries } = fakeDb();
+    const dir = new RoomDirectory(db, { ttlMs: 20 });
+    expect(dir.peek("!m1:hs")).toBeUndefined();
+    const pending = dir.lookup("!m1:hs");
+    // Asked but not read yet: nothing to give at once.
+    expect(dir.peek("!m1:hs")).toBeUndefined();
+    const facts = await pending;
+    expect(dir.peek("!m1:hs")).toBe(facts);
+    expect(dir.peek("!m1:hs", "status")).toBe(facts);
+    expect(dir.peek("!m1:hs", "fresh")).toBeUndefined();
+    roomTablesChanged();
+    expect(dir.peek("!m1:hs")).toBeUndefined();
+    await dir.lookup("!m1:hs");
+    dir.forget("!m1:hs");
+    expect(dir.peek("!m1:hs")).toBeUndefined();
+    await dir.lookup("!m1:hs");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(dir.peek("!m1:hs")).toBeUndefined();
+    expect(queries).toHaveLength(3);
+  });
+
   it("a status answer is read again where a conversation was found, and kept where none was", async () => {
     const queries: string[][] = [];
     const conversationRow = (room: string) => ({
@@ -159,6 +181,10 @@ describe("the room directory", () => {
     expect(queries).toEqual([["!conv:hs", "!other:hs"], ["!conv:hs"]]);
     expect(conv.conversation?.reference).toBe("NOORD-1");
     expect(other).toEqual({});
+    // Peek agrees: a conversation's status is never given from what was kept.
+    expect(dir.peek("!conv:hs", "status")).toBeUndefined();
+    expect(dir.peek("!conv:hs", "kept")).toBe(conv);
+    expect(dir.peek("!other:hs", "status")).toBe(other);
     // A write to the rooms' tables: the room without a conversation is read again too.
     roomTablesChanged();
     await dir.lookup("!other:hs", "status");

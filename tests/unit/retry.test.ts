@@ -70,9 +70,31 @@ describe("routing with retries", () => {
     await expect(route([cut], ev, policy(ctl.signal))).rejects.toBeInstanceOf(Interrupted);
   });
 
+  it("a hook that finishes or throws synchronously is handled as one that resolves or rejects", async () => {
+    let attempts = 0;
+    const calls: string[] = [];
+    // Thrown, not rejected: a passing failure is retried, a lasting one reported; order holds.
+    const flaky: Capability = { name: "flaky", onMessage: () => { calls.push("flaky"); if (++attempts < 3) throw new ConnectionError("down"); return undefined; } };
+    const broken: Capability = { name: "broken", onEvent: () => { throw new MatrixError({ errcode: "M_FORBIDDEN" }, 403); } };
+    const later: Capability = { name: "later", onEvent: () => { calls.push("later"); return Promise.resolve(); } };
+    const last: Capability = { name: "last", onMessage: () => { calls.push("last"); return undefined; } };
+    const failures = await route([flaky, broken, later, last], ev, policy());
+    expect(attempts).toBe(3);
+    expect(failures.map((f) => f.capability)).toEqual(["broken"]);
+    expect(calls).toEqual(["flaky", "flaky", "flaky", "later", "last"]);
+  });
+
   it("stopping Loket interrupts a retry instead of failing the event", async () => {
     const ctl = new AbortController();
     const down: Capability = { name: "down", onMessage: () => { ctl.abort(); return Promise.reject(new ConnectionError("down")); } };
     await expect(route([down], ev, policy(ctl.signal))).rejects.toBeInstanceOf(Interrupted);
+    const thrown = new AbortController();
+    const cut: Capability = { name: "cut", onMessage: () => { thrown.abort(); throw new ConnectionError("down"); } };
+    await expect(route([cut], ev, policy(thrown.signal))).rejects.toBeInstanceOf(Interrupted);
+    // Already stopped: nothing runs, and the event is not done.
+    let ran = false;
+    const never: Capability = { name: "never", onMessage: () => { ran = true; return undefined; } };
+    await expect(route([never], ev, policy(ctl.signal))).rejects.toBeInstanceOf(Interrupted);
+    expect(ran).toBe(false);
   });
 });

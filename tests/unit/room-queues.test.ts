@@ -30,4 +30,21 @@ describe("per-room queues", () => {
     expect(errors).toEqual(["!a: boom"]);
     expect(done).toEqual(["after"]);
   });
+
+  it("starts jobs in slices of the event loop: what arrives meanwhile (the next transaction) is read between them", async () => {
+    const q = new RoomQueues(() => undefined, { sliceMs: 1 });
+    let done = 0;
+    let seenByProbe = -1;
+    const spin = (ms: number): void => { const until = performance.now() + ms; while (performance.now() < until) { /* busy */ } };
+    for (let r = 0; r < 40; r++) q.enqueue(`!r${r}`, () => { spin(0.2); done++; return Promise.resolve(); });
+    // Nothing runs in the turn that queued the jobs (the transaction's 200 goes out first).
+    await Promise.resolve();
+    expect(done).toBe(0);
+    // A callback of the next turn (as socket I/O is) runs long before the 40 jobs (8 ms) are done.
+    setImmediate(() => { seenByProbe = done; });
+    await q.drain();
+    expect(done).toBe(40);
+    expect(seenByProbe).toBeGreaterThan(0);
+    expect(seenByProbe).toBeLessThan(40);
+  });
 });

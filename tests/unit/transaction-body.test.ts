@@ -55,6 +55,17 @@ describe("data minimisation", () => {
     expect(Object.keys(verdict.txn.extra)).toEqual(["de.sorunome.msc2409.to_device", "org.matrix.msc3202.device_lists"]);
   });
 
+  it("keeps a body whose dropped members are empty as it is (they hold nothing), and cuts one that is not", () => {
+    const raw = Buffer.from('{"events":[{"event_id":"$1","room_id":"!r:hs","type":"m.room.message","sender":"@a:hs","content":{}}],"ephemeral": [ ],"de.sorunome.msc2409.ephemeral":null}');
+    const verdict = readTransactionBody(raw);
+    if (verdict.kind !== "transaction") throw new Error(`unexpected ${verdict.kind}`);
+    expect(verdict.body).toBe(raw);
+    const typing = Buffer.from('{"events":[],"ephemeral":[],"de.sorunome.msc2409.ephemeral":[{"type":"m.typing"}],"de.sorunome.msc2409.to_device":[{"type":"m.dummy"}]}');
+    const cut = readTransactionBody(typing);
+    if (cut.kind !== "transaction") throw new Error(`unexpected ${cut.kind}`);
+    expect(cut.body.toString()).toBe('{"events":[],"de.sorunome.msc2409.to_device":[{"type":"m.dummy"}]}');
+  });
+
   it("a transaction of ephemeral data only has nothing to store", () => {
     expect(readTransactionBody(buf({ events: [], ephemeral: [{ type: "m.receipt" }] }))).toEqual({ kind: "empty" });
     expect(readTransactionBody(buf({ events: [] }))).toEqual({ kind: "empty" });
