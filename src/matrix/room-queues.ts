@@ -67,7 +67,7 @@ export class RoomQueues {
   /** `sliceMs`: how long jobs run before socket I/O is read again (the synchronous parts of jobs). */
   constructor(onError: (err: unknown, roomId: string) => void, opts: { sliceMs?: number } = {}) {
     this.onError = onError;
-    this.slices = new Slices(opts.sliceMs ?? 0.25);
+    this.slices = new Slices(opts.sliceMs ?? 1);
   }
 
   enqueue(roomId: string, job: () => Promise<void>): void {
