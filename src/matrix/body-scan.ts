@@ -127,7 +127,7 @@ export function withoutMembers(body: Buffer, members: Member[], drop: ReadonlySe
   return Buffer.concat(parts);
 }
 
-/** `"name": []`, `{}` or `null`: a member that holds nothing. */
+/** `"name": []`, `{}` or `null` (JSON's own whitespace only): a member that holds nothing. */
 function isEmptyMember(body: Buffer, m: Member): boolean {
-  return m.end - m.start < 128 && /:\s*(?:\[\s*\]|\{\s*\}|null)$/.test(body.toString("utf8", m.start, m.end));
+  return m.end - m.start < 128 && /:[ \t\n\r]*(?:\[[ \t\n\r]*\]|\{[ \t\n\r]*\}|null)$/.test(body.toString("utf8", m.start, m.end));
 }
