@@ -128,7 +128,8 @@ describe("loket crypto status", { timeout: 120_000 }, () => {
 
     // Loket still holds its store lock (a second writer is refused) and its device is unchanged.
     const locks = await stack.loket.database.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.application_name = 'loket-crypto-lock'",
+      // In this test's database only: other test files' Lokets hold their own locks on the same server.
+      "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.application_name = 'loket-crypto-lock' AND a.datname = current_database()",
     );
     expect(locks[0]?.n).toBe(1);
     citizen.client.stopClient();
