@@ -5,7 +5,6 @@
 // of a municipality are written in one transaction (writer.ts). A database failure is retried
 // until it passes or Loket stops (the batch then stays pending and is processed again at the
 // next start): an event is never marked processed unarchived.
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/schema.ts";
 import { EventFailures, type Capability, type HookResult } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
@@ -13,7 +12,7 @@ import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { RoomEvent } from "../matrix/events.ts";
 import type { Municipalities } from "../tenants/municipalities.ts";
-import { Interrupted } from "../util/retry.ts";
+import { attemptWithRetry, withRetry, type RetryPolicy } from "../util/retry.ts";
 import type { CaptureInput } from "./capture.ts";
 import { ArchiveWriter, isLasting } from "./writer.ts";
 import type { ArchiveContext, RoomContext } from "./context.ts";
@@ -32,7 +31,6 @@ export interface ArchiveDeps {
 export function archiveCapability(deps: ArchiveDeps): Capability {
   const { config, municipalities, db, log, context, signal } = deps;
   let workers: Workers | undefined;
-  const stopping = (): boolean => signal.aborted;
   const writer = new ArchiveWriter(db);
   const hookUrls = config.archive.hooks.map((h) => h.url);
   const bots = new Map(municipalities.all.map((m) => [m.id, m.botUserId as string]));
@@ -78,59 +76,32 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
     if (config.archive.hooks.length > 0 && results.some((r) => r.archived)) workers?.wakeHooks();
   }
 
-  /** Retries a database failure until it passes or Loket stops (Interrupted); lasting ones are thrown. */
-  async function retrying(what: string, fn: () => Promise<void>): Promise<void> {
-    if (stopping()) throw new Interrupted();
-    try {
-      await fn();
-    } catch (err) {
-      await retryingAfter(err, what, fn);
-    }
-  }
+  /**
+   * How a database failure is retried: until it passes or Loket stops (Interrupted); lasting
+   * ones are thrown. `what`: the event or room, for the log.
+   */
+  const retrying = (what: string): RetryPolicy => ({
+    isTransient: (err) => !isLasting(err),
+    signal,
+    firstDelayMs: 500,
+    maxDelayMs: 30_000,
+    onRetry: (err, _attempt, delayMs) => { log.warn({ err: String(err), what, delayMs }, "could not archive; retrying"); },
+  });
 
-  /** What retrying does once the first attempt failed with `err`. */
-  async function retryingAfter(err: unknown, what: string, fn: () => Promise<void>): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
-      if (isLasting(err)) throw err;
-      if (stopping()) throw new Interrupted();
-      log.warn({ err: String(err), what, delayMs: delay }, "could not archive; retrying");
-      try {
-        await sleep(delay, undefined, { signal });
-      } catch {
-        throw new Interrupted();
-      }
-      if (stopping()) throw new Interrupted();
-      try {
-        await fn();
-        return;
-      } catch (next) {
-        err = next;
-      }
-    }
-  }
-
-  /** capture, retried as retrying does; without a promise when it finished at once. */
-  function captureRetrying(ev: RoomEvent): HookResult {
-    if (stopping()) throw new Interrupted();
-    const again = (): Promise<void> => capture(ev) ?? Promise.resolve();
-    try {
-      return capture(ev)?.catch((err: unknown) => retryingAfter(err, ev.eventId, again));
-    } catch (err) {
-      return retryingAfter(err, ev.eventId, again);
-    }
-  }
+  /** capture, retried; without a promise when it finished at once. */
+  const captureRetrying = (ev: RoomEvent): HookResult => attemptWithRetry(() => capture(ev), retrying(ev.eventId));
 
   /** A batch's write; when the database refuses it for good, each event on its own. */
   async function writeBatch(roomId: string, inputs: CaptureInput[]): Promise<void> {
     try {
-      await retrying(roomId, () => write(inputs));
+      await withRetry(() => write(inputs), retrying(roomId));
     } catch (err) {
       if (!isLasting(err)) throw err;
       // An event the database refuses must not keep the others out: each on its own, in order.
       const failures = new Map<string, unknown>();
       for (const input of inputs) {
         try {
-          await retrying(input.event.event_id, () => write([input]));
+          await withRetry(() => write([input]), retrying(input.event.event_id));
         } catch (e) {
           if (!isLasting(e)) throw e;
           failures.set(input.event.event_id, e);

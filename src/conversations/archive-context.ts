@@ -22,8 +22,7 @@ export function directoryContext(directory: RoomDirectory, municipalities: Munic
   };
   return {
     roomContext(roomId) {
-      const kept = directory.peek(roomId);
-      return kept ? contextOf(kept) : directory.lookup(roomId).then(contextOf);
+      return directory.answer(roomId, "kept", contextOf);
     },
     forget(roomId) {
       directory.forget(roomId);

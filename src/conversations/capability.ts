@@ -78,8 +78,7 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
     // Known at once (no promise) when the kept answer will do.
     const freshness = readInBatch.has(roomId) ? "kept" : "status";
     readInBatch.add(roomId);
-    const kept = directory.peek(roomId, freshness);
-    return kept ? contextFrom(kept) : directory.lookup(roomId, freshness).then(contextFrom);
+    return directory.answer(roomId, freshness, contextFrom);
   };
   const contextFrom = (facts: RoomFacts): RoomContext | undefined => {
     if (facts.conversation) {

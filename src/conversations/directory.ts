@@ -98,6 +98,12 @@ export class RoomDirectory {
     return this.kept(roomId, freshness)?.settled;
   }
 
+  /** `use` applied to what lookup would answer: at once when peek has it, else once it is read. */
+  answer<T>(roomId: string, freshness: Freshness, use: (facts: RoomFacts) => T): T | Promise<T> {
+    const kept = this.peek(roomId, freshness);
+    return kept ? use(kept) : this.lookup(roomId, freshness).then(use);
+  }
+
   /** What Loket knows of the room, as current as asked. The answer is shared: callers must not change it. */
   lookup(roomId: string, freshness: Freshness = "kept"): Promise<RoomFacts> {
     const hit = this.kept(roomId, freshness);

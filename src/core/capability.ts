@@ -1,6 +1,6 @@
 // What a capability is: a name and typed, optional hooks. The core only routes events to them.
 import type { MembershipEvent, MessageEvent, RoomEvent } from "../matrix/events.ts";
-import { Interrupted, retryAfter, type RetryPolicy } from "../util/retry.ts";
+import { attemptWithRetry, Interrupted, type RetryPolicy } from "../util/retry.ts";
 
 /**
  * What a hook returns: undefined when it finished synchronously (most events concern few
@@ -65,8 +65,6 @@ function hears(cap: Capability, ev: RoomEvent, as: RouteAs): boolean {
   return cap.onEvent !== undefined || (ev.kind === "membership" ? cap.onMembership !== undefined : ev.kind === "message" && cap.onMessage !== undefined);
 }
 
-const DONE = Promise.resolve();
-
 /** The capability's hooks for the event, in order: undefined when all of them finished synchronously. */
 function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): HookResult {
   if (as === "undecrypted") return cap.onUndecrypted?.(ev);
@@ -81,15 +79,8 @@ function runHooks(cap: Capability, ev: RoomEvent, as: RouteAs): HookResult {
  * keeping its order); undefined when the hooks finished synchronously. Throws (or rejects with)
  * Interrupted when Loket stops, and the lasting failure otherwise.
  */
-function attempt(cap: Capability, ev: RoomEvent, as: RouteAs, policy: RetryPolicy): HookResult {
-  if (policy.signal.aborted) throw new Interrupted();
-  const again = (): Promise<void> => runHooks(cap, ev, as) ?? DONE;
-  try {
-    return runHooks(cap, ev, as)?.catch((err: unknown) => retryAfter(err, again, policy));
-  } catch (err) {
-    return retryAfter(err, again, policy);
-  }
-}
+const attempt = (cap: Capability, ev: RoomEvent, as: RouteAs, policy: RetryPolicy): HookResult =>
+  attemptWithRetry(() => runHooks(cap, ev, as), policy);
 
 /**
  * Routes an event through the capabilities from index `from` on, adding their lasting failures

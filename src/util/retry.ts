@@ -39,11 +39,25 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): P
 }
 
 /**
- * What withRetry does once the first attempt has failed with `firstError`: for callers that make
- * that attempt themselves, without a promise of their own when it succeeds synchronously (the
- * routing of events, most of whose hooks finish at once). `giveUpAfterMs` counts from this call.
+ * Runs `fn` now, retried as withRetry does, without a promise of its own when `fn` finishes
+ * synchronously (returns undefined): for work done for every event, most of which finishes at
+ * once. A synchronous throw is handled as a rejection. Throws Interrupted when Loket has stopped.
  */
-export async function retryAfter<T>(firstError: unknown, fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+export function attemptWithRetry(fn: () => Promise<void> | undefined, policy: RetryPolicy): Promise<void> | undefined {
+  if (policy.signal.aborted) throw new Interrupted();
+  const again = (): Promise<void> => fn() ?? Promise.resolve();
+  try {
+    return fn()?.catch((err: unknown) => retryAfter(err, again, policy));
+  } catch (err) {
+    return retryAfter(err, again, policy);
+  }
+}
+
+/**
+ * What withRetry does once the first attempt has failed with `firstError`: for callers that make
+ * that attempt themselves (attemptWithRetry). `giveUpAfterMs` counts from this call.
+ */
+async function retryAfter<T>(firstError: unknown, fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   let delay = policy.firstDelayMs;
   const deadline = Date.now() + (policy.giveUpAfterMs ?? Infinity);
   const stopping = (): boolean => policy.signal.aborted;
