@@ -10,6 +10,7 @@ import { errorMiddleware, MatrixHttpError } from "./http/errors.ts";
 import { healthRouter, metricsRouter, type Readiness } from "./http/health.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { listen } from "./http/server.ts";
+import type { StoreMissed } from "./conversations/greeting.ts";
 import { Inbox } from "./inbox/inbox.ts";
 import { intakeHandlers } from "./inbox/intake.ts";
 import { watchRecovery } from "./inbox/recovery.ts";
@@ -138,7 +139,14 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
     const clock = opts.clock ?? systemClock;
     const scheduler = new Scheduler(database, clock, log.child({ capability: "scheduler" }), { isTransient });
-    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler, retry });
+    // The inbox is made after the capabilities it routes to; what the greeting reads back of a
+    // DM's history goes into it.
+    const made: { inbox?: Inbox } = {};
+    const storeMissed: StoreMissed = async (txnId, events) => {
+      if (!made.inbox) throw new Error("the inbox is not ready");
+      await made.inbox.storeMissed(txnId, events);
+    };
+    const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler, retry, storeMissed });
     teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     // Stopped before the capabilities (teardown runs in reverse).
     teardown.push(() => scheduler.stop());
@@ -173,6 +181,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
         return mine.map((f) => `${f.capability}: ${String(f.error)}`);
       });
     } }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
+    made.inbox = inbox;
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();

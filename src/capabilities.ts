@@ -7,7 +7,7 @@ import type { Capability } from "./core/capability.ts";
 import { conversationsCapability } from "./conversations/capability.ts";
 import { RoomDirectory } from "./conversations/directory.ts";
 import { dmGuardCapability } from "./conversations/dm-guard.ts";
-import { greetingCapability } from "./conversations/greeting.ts";
+import { greetingCapability, type StoreMissed } from "./conversations/greeting.ts";
 import { Conversations } from "./conversations/service.ts";
 import type { Database } from "./db/database.ts";
 import { federationCapability } from "./federation/capability.ts";
@@ -38,6 +38,8 @@ export interface CapabilityDeps {
   scheduler: Scheduler;
   /** How work deferred to the end of a batch retries a failure that may pass (as route() does). */
   retry: (capability: string) => RetryPolicy;
+  /** Stores events the homeserver never sent Loket, as a transaction of their own (the inbox). */
+  storeMissed: StoreMissed;
 }
 
 export function createCapabilities(deps: CapabilityDeps): Capability[] {
@@ -52,7 +54,10 @@ export function createCapabilities(deps: CapabilityDeps): Capability[] {
   const directory = new RoomDirectory(database);
   const list = [
     roomsCapability({ ...deps, log: log.child({ capability: "rooms" }) }),
-    greetingCapability(municipalities, database, homeserver, log.child({ capability: "greeting" }), (...args) => conversations.startFromDm(...args)),
+    greetingCapability({
+      municipalities, db: database, hs: homeserver, log: log.child({ capability: "greeting" }),
+      onDm: (...args) => conversations.startFromDm(...args), storeMissed: deps.storeMissed,
+    }),
     dmGuardCapability(municipalities, database, homeserver, log.child({ capability: "dm-guard" })),
     conversationsCapability({
       ...deps, conversations, directory, queue: desk, log: log.child({ capability: "conversations" }),

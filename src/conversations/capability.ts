@@ -94,8 +94,7 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
   };
 
   /** Virtual (bridged) users and Loket's own bots are not people to answer. */
-  const isBot = (user: string): boolean =>
-    d.municipalities.isOwnBot(user) || user.startsWith(`@${d.config.appservice.user_prefix}`);
+  const isBot = (user: string): boolean => d.municipalities.isLoketUser(user);
 
   /** Each room's plain messages of the batch under way, told to the queue together (flush). */
   const runs = new Map<string, Run>();

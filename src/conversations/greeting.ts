@@ -4,16 +4,19 @@
 // Invites to other rooms are accepted from the municipality's staff only, and declined
 // otherwise, so that nobody can pull a government bot into rooms of their choosing. The
 // inviter's is_direct flag is only a claim: a public room, or one with anybody else joined or
-// invited, is no direct chat, and the bot leaves it again.
+// invited, is no direct chat, and the bot leaves it again. Once in a DM, the bot reads back what
+// the citizen did there before it joined (missed.ts), which the homeserver never sent Loket.
 import type { Capability } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import { t, type Language } from "../i18n/index.ts";
 import type { Logger } from "../logging.ts";
 import type { Homeserver } from "../matrix/client.ts";
 import type { MembershipEvent } from "../matrix/events.ts";
+import type { RawEvent } from "../matrix/events.ts";
 import type { RoomId } from "../matrix/ids.ts";
 import type { Municipalities, Municipality } from "../tenants/municipalities.ts";
 import { breaksDirectChat, rememberDirectRoom } from "./direct-rooms.ts";
+import { missedBeforeJoin } from "./missed.ts";
 
 export function greetingText(m: Municipality): string {
   const lang: Language = m.config.language;
@@ -28,7 +31,22 @@ export function directoryText(all: readonly Municipality[], lang: Language = "nl
 /** Opens (or brings the citizen back to) a conversation for a DM the bot has joined. */
 export type DmHandler = (m: Municipality, roomId: RoomId, citizen: string, cause: string) => Promise<void>;
 
-export function greetingCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger, onDm: DmHandler): Capability {
+/**
+ * Stores events the homeserver never sent, to be processed like a transaction of their own
+ * after what their room has queued; `txnId` names the cause (a replay stores nothing new).
+ */
+export type StoreMissed = (txnId: string, events: RawEvent[]) => Promise<void>;
+
+export interface GreetingDeps {
+  municipalities: Municipalities;
+  db: Database;
+  hs: Homeserver;
+  log: Logger;
+  onDm: DmHandler;
+  storeMissed: StoreMissed;
+}
+
+export function greetingCapability({ municipalities, db, hs, log, onDm, storeMissed }: GreetingDeps): Capability {
   return {
     name: "greeting",
     async onMembership(ev: MembershipEvent) {
@@ -58,6 +76,11 @@ export function greetingCapability(municipalities: Municipalities, db: Database,
       await rememberDirectRoom(db, ev.roomId, ev.target, ev.sender);
       log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
       if (m && !isSender) {
+        // Processed after this job, when the DM is a conversation: the first question is queued
+        // and archived like any later one.
+        const missed = missedBeforeJoin(await bot.history(ev.roomId), ev.target, (u) => municipalities.isLoketUser(u));
+        if (missed === undefined) log.warn({ roomId: ev.roomId, bot: ev.target }, "the bot's join is not in the DM's history; what came before it is not read back");
+        else await storeMissed(`loket-missed:${ev.eventId}`, missed);
         await onDm(m, ev.roomId, ev.sender, ev.eventId);
         return;
       }

@@ -22,10 +22,10 @@ export class Backlog {
     this.metrics = metrics;
   }
 
-  /** Reserves room for a transaction; false when it does not fit. */
-  admit(events: number, bytes: number): boolean {
+  /** Reserves room for a transaction; false when it does not fit (unless `always`). */
+  admit(events: number, bytes: number, always = false): boolean {
     const empty = this.events === 0 && this.bytes === 0;
-    if (!empty && (this.events + events > this.limits.maxEvents || this.bytes + bytes > this.limits.maxBytes)) return false;
+    if (!empty && !always && (this.events + events > this.limits.maxEvents || this.bytes + bytes > this.limits.maxBytes)) return false;
     this.events += events;
     this.bytes += bytes;
     this.report();

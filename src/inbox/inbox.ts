@@ -109,6 +109,25 @@ export class Inbox {
    */
   async receive(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison"> {
     if (this.recovering !== undefined || !this.backlog.admit(txn.events.length, body.length)) throw new InboxBusy();
+    return this.store(txnId, body, txn);
+  }
+
+  /**
+   * Stores events the homeserver never sent Loket (a room's history from before a bot joined
+   * it) as a transaction of their own, which is then processed like any other: durably, at
+   * least once, and after whatever their rooms have queued. `txnId` names the cause, so that a
+   * replay of the cause stores nothing new. Small, and asked for by a room's job, so it is taken
+   * whatever the backlog holds and while recovery runs.
+   */
+  async storeMissed(txnId: string, events: RawEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const body = Buffer.from(JSON.stringify({ events }), "utf8");
+    this.backlog.admit(events.length, body.length, true);
+    await this.store(txnId, body, { events, extra: {} });
+  }
+
+  /** Stores a transaction whose room in the backlog is reserved, and schedules it. */
+  private async store(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison"> {
     let scheduled = false;
     try {
       const stored = await storeTransaction(this.db, txnId, body, txn);

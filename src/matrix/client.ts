@@ -11,6 +11,7 @@ import { ClientPrefix, createClient, MatrixError, Method, MsgType, type MatrixCl
 import { logger as sdkRootLogger, type Logger as SdkLogger } from "matrix-js-sdk/lib/logger.js";
 import type { Database } from "../db/database.ts";
 import type { Logger } from "../logging.ts";
+import type { RawEvent } from "./events.ts";
 import type { HomeserverGate } from "./gate.ts";
 import type { RoomId, UserId } from "./ids.ts";
 import type { RoomEncryption } from "./room-encryption.ts";
@@ -103,6 +104,34 @@ export class BotIntent {
     return (res.chunk ?? [])
       .filter((ev) => ev.content?.membership === "join" || ev.content?.membership === "invite")
       .map((ev) => ev.state_key ?? "");
+  }
+
+  /** A state event's content as the room has it now; undefined when there is none. */
+  async stateContent(roomId: RoomId, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.client.http.authedRequest<Record<string, unknown>>(Method.Get, `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`);
+    } catch (err) {
+      if (err instanceof MatrixError && err.httpStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The room's history as this bot may see it, newest first: up to `pages` pages of 100 events,
+   * fewer once the room's first event is reached.
+   */
+  async history(roomId: RoomId, pages = 5): Promise<RawEvent[]> {
+    const events: RawEvent[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < pages; page++) {
+      const res = await this.client.http.authedRequest<{ chunk?: RawEvent[]; end?: string }>(
+        Method.Get, `/rooms/${enc(roomId)}/messages`, { dir: "b", limit: "100", ...(from ? { from } : {}) },
+      );
+      events.push(...(res.chunk ?? []));
+      if (!res.end || (res.chunk ?? []).length === 0 || events.at(-1)?.type === "m.room.create") break;
+      from = res.end;
+    }
+    return events;
   }
 
   async setDisplayName(name: string): Promise<void> {

@@ -16,8 +16,10 @@ export class Municipalities {
   readonly senderUserId: UserId;
   private readonly byBot: ReadonlyMap<string, Municipality>;
   private readonly defaultId: string;
+  private readonly virtualPrefix: string;
 
   constructor(config: Config) {
+    this.virtualPrefix = `@${config.appservice.user_prefix}`;
     const domain = config.homeserver.domain;
     this.all = config.municipalities.map((m) => ({
       id: m.id,
@@ -42,5 +44,13 @@ export class Municipalities {
   /** True for users Loket itself acts as: the municipality bots and the appservice sender. */
   isOwnBot(id: string): boolean {
     return id === this.senderUserId || this.byBot.has(id);
+  }
+
+  /**
+   * True for every user in Loket's namespace: its bots and the virtual (bridged) users of
+   * `appservice.user_prefix`. The homeserver sends Loket every event by or about them.
+   */
+  isLoketUser(id: string): boolean {
+    return this.isOwnBot(id) || id.startsWith(this.virtualPrefix);
   }
 }

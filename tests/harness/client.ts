@@ -63,9 +63,12 @@ export function waitForEvent(client: MatrixClient, roomId: string, match: (ev: M
 }
 
 /** Messages in a room as the server has them (not the client's cache). */
-export async function roomMessages(client: MatrixClient, roomId: string): Promise<{ sender: string; type: string; content: Record<string, unknown> }[]> {
+export async function roomMessages(client: MatrixClient, roomId: string): Promise<{ event_id: string; sender: string; type: string; state_key?: string; content: Record<string, unknown> }[]> {
   const res = await client.createMessagesRequest(roomId, null, 100, Direction.Forward);
-  return res.chunk.map((e) => ({ sender: e.sender, type: e.type, content: e.content }));
+  return res.chunk.map((e) => {
+    const stateKey = (e as { state_key?: string }).state_key;
+    return { event_id: e.event_id, sender: e.sender, type: e.type, ...(stateKey === undefined ? {} : { state_key: stateKey }), content: e.content };
+  });
 }
 
 /** Opens a direct chat with target, as Element does; returns the room id. */

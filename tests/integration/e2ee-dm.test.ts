@@ -4,7 +4,7 @@
 // plaintext and get encrypted answers; commands sent while Loket is down are decrypted and
 // answered after the restart, by the same bot device.
 import { randomBytes } from "node:crypto";
-import { MatrixEvent, Preset } from "matrix-js-sdk";
+import { Direction, MatrixEvent, Preset } from "matrix-js-sdk";
 import { describe, expect, it } from "vitest";
 import { firstMessageText } from "../../src/conversations/texts.ts";
 import { Municipalities } from "../../src/tenants/municipalities.ts";
@@ -100,6 +100,34 @@ describe("an encrypted DM", () => {
     } finally {
       citizen.client.stopClient();
       staff.client.stopClient();
+    }
+  });
+
+  it("a question encrypted before the bot joined is read back and archived with the conversation", async () => {
+    const { stack } = fixture;
+    const citizen = await newCryptoUser(stack.synapse, "vroeg");
+    const seen = new Set<string>();
+    try {
+      const roomId = await encryptedDm(citizen);
+      // As Element does: the first message as soon as the room is there (the client must know the
+      // room is encrypted), before the bot has joined.
+      await eventually(() => Promise.resolve(citizen.client.getRoom(roomId) ? true : undefined), "the new room in the citizen's sync");
+      const { event_id: question } = await citizen.client.sendTextMessage(roomId, "Hoe vraag ik een paspoort aan?");
+      const first = await botSays(citizen, roomId, seen);
+      const reference = /TEST-\d{4}-\d{6}/.exec(first.body)?.[0];
+      const timeline = (await citizen.client.createMessagesRequest(roomId, null, 100, Direction.Forward)).chunk as unknown as { event_id: string; type: string; state_key?: string; content: { membership?: string } }[];
+      const botJoined = timeline.findIndex((e) => e.type === "m.room.member" && e.state_key === bot && e.content.membership === "join");
+      expect(timeline.findIndex((e) => e.event_id === question)).toBeLessThan(botJoined);
+      // Never sent to Loket (no user of Loket's was in the room), read back after the join and
+      // archived with the conversation's reference: as ciphertext while its room key is missing
+      // (the test's client did not share it with the invited bot), and decrypted once it comes.
+      const records = await eventually(async () => {
+        const rows = await stack.loket.database.query<{ event_type: string; reference: string | null }>("SELECT event_type, reference FROM archive_records WHERE event_id = $1 ORDER BY seq", [question]);
+        return rows.length > 0 ? rows : undefined;
+      }, "the question in the archive");
+      expect(records[0]).toEqual({ event_type: "m.room.encrypted", reference });
+    } finally {
+      citizen.client.stopClient();
     }
   });
 });

@@ -118,6 +118,26 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     expect(seen).toEqual(["$s1"]);
   });
 
+  it("stores events read back from a room's history as a transaction of their own, once per cause, however full the backlog", async () => {
+    await settle(db);
+    const seen: string[] = [];
+    const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log, { maxPendingEvents: 1 });
+    const busy = { events: [ev("$m0", "!r11:hs"), ev("$m00", "!r11:hs")], extra: {} };
+    // The backlog is full (a transaction larger than its limit was taken into it empty) ...
+    expect(await inbox.receive("m-busy", json(busy), busy)).toBe("stored");
+    const missed = [ev("$m1", "!r12:hs"), ev("$m2", "!r12:hs")];
+    // ... and the read-back is taken all the same; a replay of its cause stores nothing new.
+    await inbox.storeMissed("loket-missed:$invite", missed);
+    await inbox.storeMissed("loket-missed:$invite", missed);
+    await inbox.storeMissed("loket-missed:$nothing", []);
+    await inbox.drain();
+    // Each once; rooms run side by side, each in its order.
+    expect([...seen].sort()).toEqual(["$m0", "$m00", "$m1", "$m2"]);
+    expect(seen.filter((id) => id === "$m1" || id === "$m2")).toEqual(["$m1", "$m2"]);
+    const rows = await db.query<{ txn_id: string; done: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS done FROM inbox_transactions WHERE txn_id LIKE 'loket-missed:%'");
+    expect(rows).toEqual([{ txn_id: "loket-missed:$invite", done: true }]);
+  });
+
   it("records a failing handler and carries on with the room", async () => {
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => {
