@@ -76,12 +76,17 @@ export function greetingCapability({ municipalities, db, hs, log, onDm, storeMis
       await rememberDirectRoom(db, ev.roomId, ev.target, ev.sender);
       log.info({ roomId: ev.roomId, bot: ev.target }, "joined a DM on invite");
       if (m && !isSender) {
-        // Processed after this job, when the DM is a conversation: the first question is queued
-        // and archived like any later one.
-        const missed = missedBeforeJoin(await bot.history(ev.roomId), ev.target, (u) => municipalities.isLoketUser(u));
-        if (missed === undefined) log.warn({ roomId: ev.roomId, bot: ev.target }, "the bot's join is not in the DM's history; what came before it is not read back");
-        else await storeMissed(`loket-missed:${ev.eventId}`, missed);
         await onDm(m, ev.roomId, ev.sender, ev.eventId);
+        // Processed after this job, in a conversation: the first question is queued and archived
+        // like any later one.
+        const history = await bot.history(ev.roomId);
+        const missed = missedBeforeJoin(history.events, ev.target, ev.sender, (u) => municipalities.isLoketUser(u));
+        if (missed === undefined) {
+          log.warn({ roomId: ev.roomId, bot: ev.target }, "the bot's join is not in the DM's recent history; what came before it is not read back");
+          return;
+        }
+        if (!history.complete) log.warn({ roomId: ev.roomId, bot: ev.target, events: history.events.length }, "the DM's history is longer than what is read back; anything older is not");
+        await storeMissed(`loket-missed:${ev.eventId}`, missed);
         return;
       }
       const text = m ? greetingText(m) : directoryText(municipalities.all);

@@ -8,24 +8,34 @@ import type { RawEvent } from "../matrix/events.ts";
 
 /**
  * The events before the bot's latest join, oldest first, from a room's history newest first:
- * back to the bot's last leave (while it was in the room it was sent everything), leaving out
- * what the homeserver sends Loket anyway (events sent by, or about, one of Loket's own users:
- * the bot's invite, for one). Undefined when the history does not reach back to the join.
+ * back to the bot's last leave (while it was in the room it was sent everything). Kept: the
+ * citizen's events and state events (the room's creation and settings); left out: what the
+ * homeserver sends Loket anyway (events sent by one of Loket's own users, and membership events
+ * about one), and other people's messages, which were not said to the municipality. Undefined
+ * when the history does not reach back to the join.
  */
-export function missedBeforeJoin(newestFirst: readonly RawEvent[], bot: string, isLoketUser: (userId: string) => boolean): RawEvent[] | undefined {
-  const botMembership = (ev: RawEvent): unknown => (ev.type === "m.room.member" && ev.state_key === bot ? membershipOf(ev) : undefined);
-  const join = newestFirst.findIndex((ev) => botMembership(ev) === "join");
+export function missedBeforeJoin(newestFirst: readonly RawEvent[], bot: string, citizen: string, isLoketUser: (userId: string) => boolean): RawEvent[] | undefined {
+  const join = newestFirst.findIndex((ev) => isBotMembership(ev, bot) && membershipOf(ev.content) === "join" && membershipOf(prevContentOf(ev)) !== "join");
   if (join < 0) return undefined;
   const missed: RawEvent[] = [];
   for (const ev of newestFirst.slice(join + 1)) {
-    const was = botMembership(ev);
+    const was = isBotMembership(ev, bot) ? membershipOf(ev.content) : undefined;
     if (was === "leave" || was === "ban") break;
-    if (!isLoketUser(ev.sender) && !(typeof ev.state_key === "string" && isLoketUser(ev.state_key))) missed.push(ev);
+    if (isLoketUser(ev.sender)) continue;
+    if (ev.type === "m.room.member" && typeof ev.state_key === "string" && isLoketUser(ev.state_key)) continue;
+    if (ev.sender === citizen || typeof ev.state_key === "string") missed.push(ev);
   }
   return missed.reverse();
 }
 
-function membershipOf(ev: RawEvent): unknown {
-  const content = ev.content;
+const isBotMembership = (ev: RawEvent, bot: string): boolean => ev.type === "m.room.member" && ev.state_key === bot;
+
+/** A membership change of the bot (a display name change is a "join" after a "join": not one). */
+function prevContentOf(ev: RawEvent): unknown {
+  const unsigned = ev.unsigned;
+  return typeof unsigned === "object" && unsigned !== null ? (unsigned as Record<string, unknown>).prev_content : undefined;
+}
+
+function membershipOf(content: unknown): unknown {
   return typeof content === "object" && content !== null ? (content as Record<string, unknown>).membership : undefined;
 }

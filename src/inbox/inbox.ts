@@ -7,7 +7,7 @@ import { isContentError, sqlState } from "../db/errors.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { eventTypeLabel } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
-import type { DecodedTransaction, RawEvent } from "../matrix/events.ts";
+import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
@@ -120,6 +120,8 @@ export class Inbox {
    * whatever the backlog holds and while recovery runs.
    */
   async storeMissed(txnId: string, events: RawEvent[]): Promise<void> {
+    // As a transaction from the homeserver must be: each event with an id, room, type and sender.
+    events = events.filter((ev) => typeof decodeTransaction({ events: [ev] }) !== "string");
     if (events.length === 0) return;
     const body = Buffer.from(JSON.stringify({ events }), "utf8");
     this.backlog.admit(events.length, body.length, true);
@@ -176,12 +178,14 @@ export class Inbox {
     for (;;) {
       const page = await pendingTransactions(this.db, after, RECOVERY_PAGE);
       for (const txn of page) {
+        after = txn.seq;
+        // Stored and scheduled while recovery ran (what a bot read back of a DM's history).
+        if (this.scheduledTxns.has(txn.seq) || this.finishedRecently.has(txn.seq)) continue;
         while (!this.backlog.admit(txn.events.length, txn.bytes)) {
           if (this.signal.aborted) return;
           await this.backlog.whenRelieved();
         }
         this.schedule(txn);
-        after = txn.seq;
       }
       firstPageScheduled();
       if (page.length < RECOVERY_PAGE || this.signal.aborted) return;

@@ -117,10 +117,10 @@ export class BotIntent {
   }
 
   /**
-   * The room's history as this bot may see it, newest first: up to `pages` pages of 100 events,
-   * fewer once the room's first event is reached.
+   * The room's history as this bot may see it, newest first: up to `pages` pages of 100 events.
+   * `complete`: it reaches back to the room's first event.
    */
-  async history(roomId: RoomId, pages = 5): Promise<RawEvent[]> {
+  async history(roomId: RoomId, pages = 2): Promise<{ events: RawEvent[]; complete: boolean }> {
     const events: RawEvent[] = [];
     let from: string | undefined;
     for (let page = 0; page < pages; page++) {
@@ -128,10 +128,10 @@ export class BotIntent {
         Method.Get, `/rooms/${enc(roomId)}/messages`, { dir: "b", limit: "100", ...(from ? { from } : {}) },
       );
       events.push(...(res.chunk ?? []));
-      if (!res.end || (res.chunk ?? []).length === 0 || events.at(-1)?.type === "m.room.create") break;
+      if (!res.end || (res.chunk ?? []).length === 0 || events.at(-1)?.type === "m.room.create") return { events, complete: true };
       from = res.end;
     }
-    return events;
+    return { events, complete: false };
   }
 
   async setDisplayName(name: string): Promise<void> {

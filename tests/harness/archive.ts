@@ -44,12 +44,13 @@ export async function roomTimeline(client: MatrixClient, roomId: string): Promis
 }
 
 /**
- * The events of a DM the bot read back after joining it: those before its join that Synapse did
- * not send Loket (not sent by or about the bot).
+ * The events of a DM the bot read back after joining it (once, in these tests): those before its
+ * join that Synapse did not send Loket (not sent by the bot, no membership of the bot's).
  */
 export function readBackOf(timeline: readonly TimelineEvent[], bot: string): Set<string> {
   const join = timeline.findIndex((e) => e.type === "m.room.member" && e.state_key === bot && e.content.membership === "join");
-  return new Set(timeline.slice(0, Math.max(join, 0)).filter((e) => e.sender !== bot && e.state_key !== bot).map((e) => e.event_id));
+  if (join < 0) throw new Error("the bot never joined this room");
+  return new Set(timeline.slice(0, join).filter((e) => e.sender !== bot && !(e.type === "m.room.member" && e.state_key === bot)).map((e) => e.event_id));
 }
 
 /**

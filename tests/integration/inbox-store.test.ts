@@ -138,6 +138,27 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     expect(rows).toEqual([{ txn_id: "loket-missed:$invite", done: true }]);
   });
 
+  it("a read-back stored while recovery loads its pages is processed once", async () => {
+    await settle(db);
+    // More transactions left pending by a stop than one recovery page holds.
+    for (let i = 0; i < 25; i++) {
+      const t = { events: [ev(`$rc${i}`, "!r13:hs")], extra: {} };
+      await storeTransaction(db, `rc${i}`, json(t), t);
+    }
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    const seen: string[] = [];
+    const inbox = new Inbox(db, async (e) => { await gate; seen.push(e.event_id); return []; }, createMetrics(), log, { maxPendingEvents: 1 });
+    // Recovery waits for room in the backlog while a recovered invite's job reads back a DM.
+    const recovering = inbox.recover();
+    await inbox.storeMissed("loket-missed:$rc-invite", [ev("$rcm", "!r14:hs")]);
+    open();
+    await recovering;
+    await inbox.drain();
+    expect(seen.filter((id) => id === "$rcm")).toEqual(["$rcm"]);
+    expect(seen).toHaveLength(26);
+  });
+
   it("records a failing handler and carries on with the room", async () => {
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => {
