@@ -139,13 +139,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     const reconciler = new Reconciler({ db: database, hs: homeserver, config, metrics, log: log.child({ capability: "rooms" }) });
     const clock = opts.clock ?? systemClock;
     const scheduler = new Scheduler(database, clock, log.child({ capability: "scheduler" }), { isTransient });
-    // The inbox is made after the capabilities it routes to; what the greeting reads back of a
-    // DM's history goes into it.
-    const made: { inbox?: Inbox } = {};
-    const storeMissed: StoreMissed = async (txnId, events) => {
-      if (!made.inbox) throw new Error("the inbox is not ready");
-      await made.inbox.storeMissed(txnId, events);
-    };
+    // What the greeting reads back of a DM's history goes into the inbox, which is made below,
+    // after the capabilities it routes to (no event reaches a capability before it exists).
+    const storeMissed: StoreMissed = (txnId, events) => inbox.storeMissed(txnId, events);
     const capabilities = createCapabilities({ config, database, municipalities, homeserver, reconciler, metrics, log, signal: stopped.signal, clock, scheduler, retry, storeMissed });
     teardown.push(async () => { for (const cap of capabilities) await cap.stop?.(); });
     // Stopped before the capabilities (teardown runs in reverse).
@@ -181,7 +177,6 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
         return mine.map((f) => `${f.capability}: ${String(f.error)}`);
       });
     } }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
-    made.inbox = inbox;
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();

@@ -7,7 +7,7 @@ import { isContentError, sqlState } from "../db/errors.ts";
 import type { Metrics } from "../http/metrics.ts";
 import { eventTypeLabel } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
-import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
+import { isRawEvent, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
@@ -121,7 +121,7 @@ export class Inbox {
    */
   async storeMissed(txnId: string, events: RawEvent[]): Promise<void> {
     // As a transaction from the homeserver must be: each event with an id, room, type and sender.
-    events = events.filter((ev) => typeof decodeTransaction({ events: [ev] }) !== "string");
+    events = events.filter(isRawEvent);
     if (events.length === 0) return;
     const body = Buffer.from(JSON.stringify({ events }), "utf8");
     this.backlog.admit(events.length, body.length, true);

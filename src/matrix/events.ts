@@ -24,13 +24,23 @@ export function decodeTransaction(body: unknown): DecodedTransaction | string {
   const { events, ...extra } = body;
   if (!Array.isArray(events)) return "'events' must be an array";
   for (const [i, ev] of events.entries()) {
-    if (!isObject(ev)) return `events[${i}] must be an object`;
-    for (const key of ["event_id", "room_id", "type", "sender"]) {
-      if (typeof ev[key] !== "string") return `events[${i}].${key} must be a string`;
-    }
+    const problem = eventProblem(ev);
+    if (problem !== undefined) return `events[${i}]${problem}`;
   }
   return { events: events as RawEvent[], extra };
 }
+
+const EVENT_KEYS = ["event_id", "room_id", "type", "sender"] as const;
+
+/** What keeps a value from being a room event as the homeserver sends one; undefined if nothing. */
+function eventProblem(ev: unknown): string | undefined {
+  if (!isObject(ev)) return " must be an object";
+  const missing = EVENT_KEYS.find((key) => typeof ev[key] !== "string");
+  return missing === undefined ? undefined : `.${missing} must be a string`;
+}
+
+/** True for a room event as the homeserver sends one (an id, room, type and sender, as strings). */
+export const isRawEvent = (ev: unknown): ev is RawEvent => eventProblem(ev) === undefined;
 
 interface Base {
   eventId: EventId;
