@@ -3,7 +3,7 @@
 import express from "express";
 import { createCapabilities } from "./capabilities.ts";
 import type { Config } from "./config/schema.ts";
-import { routeBatch } from "./core/capability.ts";
+import { ignoredByAll, routeBatch } from "./core/capability.ts";
 import { databaseOptions, openDatabase, type Database } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { errorMiddleware, MatrixHttpError } from "./http/errors.ts";
@@ -176,7 +176,11 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
         }
         return mine.map((f) => `${f.capability}: ${String(f.error)}`);
       });
-    } }, metrics, log, { maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs });
+    } }, metrics, log, {
+      maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs,
+      // Ciphertext is always routed: decrypting it is the crypto engine's to do (and to count).
+      ignores: (roomId, events) => events.every((e) => e.type !== "m.room.encrypted" && e.type !== "m.room.encryption") && ignoredByAll(capabilities, roomId, events),
+    });
     teardown.push(async () => {
       await inbox.drain();
       await tasks.idle();

@@ -125,6 +125,12 @@ export function archiveCapability(deps: ArchiveDeps): Capability {
     onUndecrypted(ev) {
       return config.archive.enabled ? captureRetrying(ev) : undefined;
     },
+    // A room known to be none of a municipality's: nothing to keep, unless a bot acts in it (it
+    // may have just become one; capture then reads the room again) or the state changes.
+    ignores(roomId, events) {
+      if (!config.archive.enabled) return true;
+      return events.every((e) => e.state_key === undefined && !municipalities.isOwnBot(e.sender)) && context.knownUnrelated?.(roomId) === true;
+    },
     endBatch(roomId, outcome) {
       const inputs = batches.get(roomId);
       batches.delete(roomId);

@@ -25,4 +25,6 @@ export interface ArchiveContext {
   roomContext(roomId: string): RoomContext | undefined | Promise<RoomContext | undefined>;
   /** Forget what is cached of a room (a bot acted in it: it may have just become a municipality's). */
   forget?(roomId: string): void;
+  /** True when it is known at once that the room is none of a municipality's (nothing to archive). */
+  knownUnrelated?(roomId: string): boolean;
 }

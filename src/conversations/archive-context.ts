@@ -27,5 +27,8 @@ export function directoryContext(directory: RoomDirectory, municipalities: Munic
     forget(roomId) {
       directory.forget(roomId);
     },
+    knownUnrelated(roomId) {
+      return directory.knowsNothingOf(roomId);
+    },
   };
 }

@@ -152,6 +152,8 @@ export function conversationsCapability(d: ConversationCapabilityDeps): Capabili
       }
       return runs.has(roomId) || failed.has(roomId) ? endRun(roomId) : undefined;
     },
+    // Messages act only in rooms with a conversation or of a municipality; joins act anywhere.
+    ignores: (roomId, events) => events.every((e) => e.type !== "m.room.member") && directory.knowsNothingOf(roomId),
     onMessage(ev: MessageEvent) {
       // Notices and other bots are never answered; an edit is not a new message.
       if (ev.msgtype === "m.notice" || isBot(ev.sender) || isEdit(ev)) return undefined;

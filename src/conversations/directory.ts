@@ -98,6 +98,15 @@ export class RoomDirectory {
     return this.kept(roomId, freshness)?.settled;
   }
 
+  /**
+   * True when the kept answer says Loket knows nothing of the room (no conversation, managed room
+   * or direct chat); false when it knows something, or has no kept answer (then it must be read).
+   */
+  knowsNothingOf(roomId: string): boolean {
+    const facts = this.peek(roomId);
+    return facts !== undefined && !facts.conversation && !facts.managed && !facts.direct;
+  }
+
   /** `use` applied to what lookup would answer: at once when peek has it, else once it is read. */
   answer<T>(roomId: string, freshness: Freshness, use: (facts: RoomFacts) => T): T | Promise<T> {
     const kept = this.peek(roomId, freshness);

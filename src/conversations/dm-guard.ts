@@ -61,5 +61,6 @@ export function dmGuardCapability(municipalities: Municipalities, db: Database, 
       const change = changeOf(ev);
       return change && guard(ev, change);
     },
+    ignores: (_roomId, events) => events.every((e) => e.type !== "m.room.member" && e.type !== "m.room.join_rules"),
   };
 }

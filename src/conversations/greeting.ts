@@ -91,5 +91,6 @@ export function greetingCapability({ municipalities, db, hs, log, onDm, storeMis
       const text = m ? greetingText(m) : directoryText(municipalities.all);
       await bot.sendNotice(ev.roomId, text, `greeting:${ev.eventId}`);
     },
+    ignores: (_roomId, events) => events.every((e) => e.type !== "m.room.member"),
   };
 }

@@ -39,7 +39,7 @@ export function createMetrics() {
     }),
     processing: new Histogram({
       name: "loket_event_processing_seconds",
-      help: "Time from storing an event to finishing its handlers.",
+      help: "Time from storing an event to finishing its handlers; events no capability acts on are done without being routed and not counted here.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),

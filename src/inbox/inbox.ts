@@ -59,6 +59,11 @@ export interface InboxOptions {
   signal?: AbortSignal;
   /** First delay when recording a handler failure fails (doubling to 30 s); default 1 s. */
   retryMs?: number;
+  /**
+   * True when no processor would act on these events of the room (asked when nothing waits in
+   * the room's lane): they are then done at once, without a job in the room's lane.
+   */
+  ignores?: (roomId: string, events: readonly RawEvent[]) => boolean;
 }
 
 export class Inbox {
@@ -76,6 +81,7 @@ export class Inbox {
   private recovering: Promise<void> | undefined;
   private readonly signal: AbortSignal;
   private readonly retryMs: number;
+  private readonly ignores: (roomId: string, events: readonly RawEvent[]) => boolean;
   private readonly db: Database;
   private readonly process: BatchProcessor;
   private readonly metrics: Metrics;
@@ -89,6 +95,7 @@ export class Inbox {
     this.log = log;
     this.signal = opts.signal ?? new AbortController().signal;
     this.retryMs = opts.retryMs ?? 1_000;
+    this.ignores = opts.ignores ?? (() => false);
     this.backlog = new Backlog({
       maxEvents: opts.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
       maxBytes: opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
@@ -241,6 +248,12 @@ export class Inbox {
     const batches = groupByRoom(txn.events);
     remaining = batches.size;
     for (const [roomId, events] of batches) {
+      // Nothing waits in the room's lane and nothing would act on them: done, in order, at once.
+      if (this.queues.isIdle(roomId) && this.ignores(roomId, events)) {
+        this.backlog.release(events.length, 0);
+        settle(true);
+        continue;
+      }
       // Joins the room's group that waits to run, if there is one; else a new group is queued.
       const group = this.groups.add(roomId, { seq: txn.seq, events, started, settle });
       if (group) this.queues.enqueue(roomId, () => this.runGroup(roomId, group));

@@ -85,6 +85,11 @@ export class RoomQueues {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
   }
 
+  /** True when the room has no job queued or running. */
+  isIdle(roomId: string): boolean {
+    return !this.tails.has(roomId);
+  }
+
   get activeRooms(): number {
     return this.tails.size;
   }

@@ -56,5 +56,7 @@ export function roomsCapability(d: RoomsDeps): Capability {
       }
       return undefined;
     },
+    // A bot loses a room only through state: a membership or the power levels.
+    ignores: (_roomId, events) => events.every((e) => e.state_key === undefined),
   };
 }

@@ -88,4 +88,39 @@ describe("room batches in the inbox", () => {
     const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
     expect(rows).toEqual([{ txn_id: "u1", processed: true }, { txn_id: "u2", processed: false }, { txn_id: "u3", processed: false }]);
   });
+
+  it("events nothing acts on are done without a job, unless something waits in their room's lane", async () => {
+    await db.query("DELETE FROM inbox_transactions");
+    let release!: () => void;
+    const busy = new Promise<void>((r) => { release = r; });
+    const routed: string[][] = [];
+    let started!: () => void;
+    const aStarted = new Promise<void>((r) => { started = r; });
+    // Nothing acts on messages in !quiet or !a (say the capabilities), everything on the rest.
+    const ignores = (room: string, events: readonly RawEvent[]) => room === "!quiet:hs" || (room === "!a:hs" && events.every((e) => e.event_id !== "$a1"));
+    const inbox = new Inbox(db, { batch: async (_room, events) => {
+      routed.push(events.map((e) => e.event_id));
+      if (events[0]?.event_id === "$a1") {
+        started();
+        await busy;
+      }
+      return events.map(() => []);
+    } }, createMetrics(), log, { ignores });
+    const t1 = txn(ev("$q1", "!quiet:hs"), ev("$a1", "!a:hs"), ev("$q2", "!quiet:hs"));
+    await inbox.receive("q1", t1.body, t1.decoded);
+    await aStarted;
+    // !a's lane is busy with $a1: $a2 waits for it there (it would see what $a1 changed), though it is ignored.
+    const t2 = txn(ev("$a2", "!a:hs"), ev("$q3", "!quiet:hs"));
+    await inbox.receive("q2", t2.body, t2.decoded);
+    release();
+    await inbox.drain();
+    expect(routed).toEqual([["$a1"], ["$a2"]]);
+    // Once !a's lane is idle, its ignored events are done at once too.
+    const t3 = txn(ev("$a3", "!a:hs"));
+    await inbox.receive("q3", t3.body, t3.decoded);
+    await inbox.drain();
+    expect(routed).toEqual([["$a1"], ["$a2"]]);
+    const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
+    expect(rows).toEqual([{ txn_id: "q1", processed: true }, { txn_id: "q2", processed: true }, { txn_id: "q3", processed: true }]);
+  });
 });

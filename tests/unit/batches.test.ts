@@ -161,6 +161,30 @@ describe("the room directory", () => {
     expect(queries).toHaveLength(3);
   });
 
+  it("knows that it knows nothing of a room only from a kept answer that says so", async () => {
+    const { db, queries } = fakeDb();
+    const dir = new RoomDirectory(db, { ttlMs: 20 });
+    // Never read, or being read: it must be read, so it does not know.
+    expect(dir.knowsNothingOf("!x:hs")).toBe(false);
+    const pending = dir.lookup("!x:hs");
+    expect(dir.knowsNothingOf("!x:hs")).toBe(false);
+    await pending;
+    expect(dir.knowsNothingOf("!x:hs")).toBe(true);
+    // A managed room is something.
+    await dir.lookup("!m1:hs");
+    expect(dir.knowsNothingOf("!m1:hs")).toBe(false);
+    // A write to the rooms' tables (a conversation made in the room) drops the answer; so do forget and age.
+    roomTablesChanged();
+    expect(dir.knowsNothingOf("!x:hs")).toBe(false);
+    await dir.lookup("!x:hs");
+    dir.forget("!x:hs");
+    expect(dir.knowsNothingOf("!x:hs")).toBe(false);
+    await dir.lookup("!x:hs");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(dir.knowsNothingOf("!x:hs")).toBe(false);
+    expect(queries).toHaveLength(4);
+  });
+
   it("a status answer is read again where a conversation was found, and kept where none was", async () => {
     const queries: string[][] = [];
     const conversationRow = (room: string) => ({
