@@ -147,6 +147,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     // Stopped before the capabilities (teardown runs in reverse).
     teardown.push(() => scheduler.stop());
     let crypto: CryptoEngine | undefined;
+    const ignoredByCapabilities = ignoredByAll(capabilities);
     const inbox = new Inbox(database, { batch: async (roomId, batch) => {
       const failures = await routeBatch(capabilities, roomId, batch, (received) => {
         if (received.type === "m.room.encryption" && received.state_key === "") rooms.markEncrypted(received.room_id);
@@ -179,7 +180,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Lo
     } }, metrics, log, {
       maxPendingEvents: opts.maxPendingEvents, maxPendingBytes: opts.maxPendingBytes, signal: stopped.signal, retryMs: opts.retryMs,
       // Ciphertext is always routed: decrypting it is the crypto engine's to do (and to count).
-      ignores: (roomId, events) => events.every((e) => e.type !== "m.room.encrypted" && e.type !== "m.room.encryption") && ignoredByAll(capabilities, roomId, events),
+      ignores: (roomId, events) => events.every((e) => e.type !== "m.room.encrypted" && e.type !== "m.room.encryption") && ignoredByCapabilities(roomId, events),
     });
     teardown.push(async () => {
       await inbox.drain();

@@ -49,12 +49,16 @@ const hasHooks = (cap: Capability): boolean =>
   cap.onMembership !== undefined || cap.onMessage !== undefined || cap.onEvent !== undefined
   || cap.onUndecrypted !== undefined || cap.endBatch !== undefined;
 
-/** True when every capability with a hook ignores these events of the room (see Capability.ignores). */
-export function ignoredByAll(capabilities: readonly Capability[], roomId: string, events: readonly RawEvent[]): boolean {
-  for (const cap of capabilities) {
-    if (hasHooks(cap) && cap.ignores?.(roomId, events) !== true) return false;
-  }
-  return true;
+/** Whether a room's events can be done without being routed (see Capability.ignores). */
+export type IgnoresCheck = (roomId: string, events: readonly RawEvent[]) => boolean;
+
+/**
+ * The check that every capability with a hook ignores a room's events. Which capabilities have
+ * hooks is settled once here: the check runs for every room of every transaction, before its 200.
+ */
+export function ignoredByAll(capabilities: readonly Capability[]): IgnoresCheck {
+  const hooked = capabilities.filter(hasHooks);
+  return (roomId, events) => hooked.every((cap) => cap.ignores?.(roomId, events) === true);
 }
 
 /** Deferred work of a batch failed for good for these events (by event id); the others are done. */

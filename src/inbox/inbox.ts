@@ -2,6 +2,7 @@
 // Delivery to the capabilities is at least once: events of a transaction that was not finished
 // before a crash are processed again at start-up, so handlers are idempotent.
 import { setTimeout as sleep } from "node:timers/promises";
+import type { IgnoresCheck } from "../core/capability.ts";
 import type { Database } from "../db/database.ts";
 import { isContentError, sqlState } from "../db/errors.ts";
 import type { Metrics } from "../http/metrics.ts";
@@ -63,7 +64,7 @@ export interface InboxOptions {
    * True when no processor would act on these events of the room (asked when nothing waits in
    * the room's lane): they are then done at once, without a job in the room's lane.
    */
-  ignores?: (roomId: string, events: readonly RawEvent[]) => boolean;
+  ignores?: IgnoresCheck;
 }
 
 export class Inbox {
@@ -81,7 +82,7 @@ export class Inbox {
   private recovering: Promise<void> | undefined;
   private readonly signal: AbortSignal;
   private readonly retryMs: number;
-  private readonly ignores: (roomId: string, events: readonly RawEvent[]) => boolean;
+  private readonly ignores: IgnoresCheck;
   private readonly db: Database;
   private readonly process: BatchProcessor;
   private readonly metrics: Metrics;

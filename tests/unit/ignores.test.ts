@@ -17,15 +17,15 @@ describe("ignoredByAll", () => {
   const hooked = (ignores?: boolean): Capability => ({ name: "x", onEvent: () => undefined, ...(ignores === undefined ? {} : { ignores: () => ignores }) });
 
   it("is true only when every capability with a hook ignores the events", () => {
-    expect(ignoredByAll([hooked(true), hooked(true)], "!r:hs", [message])).toBe(true);
-    expect(ignoredByAll([hooked(true), hooked(false)], "!r:hs", [message])).toBe(false);
+    expect(ignoredByAll([hooked(true), hooked(true)])("!r:hs", [message])).toBe(true);
+    expect(ignoredByAll([hooked(true), hooked(false)])("!r:hs", [message])).toBe(false);
     // Saying nothing is acting: routed as usual.
-    expect(ignoredByAll([hooked(true), hooked()], "!r:hs", [message])).toBe(false);
-    expect(ignoredByAll([hooked(true), { name: "y", endBatch: () => undefined }], "!r:hs", [message])).toBe(false);
+    expect(ignoredByAll([hooked(true), hooked()])("!r:hs", [message])).toBe(false);
+    expect(ignoredByAll([hooked(true), { name: "y", endBatch: () => undefined }])("!r:hs", [message])).toBe(false);
   });
 
   it("does not ask a capability without hooks for room events", () => {
-    expect(ignoredByAll([hooked(true), { name: "start-only", start: () => Promise.resolve() }], "!r:hs", [message])).toBe(true);
+    expect(ignoredByAll([hooked(true), { name: "start-only", start: () => Promise.resolve() }])("!r:hs", [message])).toBe(true);
   });
 });
 
