@@ -57,7 +57,7 @@ export function createMetrics() {
     }),
     poison: new Counter({
       name: "loket_poison_transactions_total",
-      help: "Transactions recorded as poison (inbox_poison) and acknowledged so that the homeserver moves on, by reason: transaction_id (not UTF-8), not_utf8 (body), too_deep, too_many_events, event_too_large, database_rejected (SQLSTATE class 22).",
+      help: "Transactions recorded as poison (inbox_poison) and acknowledged so that the homeserver moves on, by reason: transaction_id (not UTF-8), not_utf8 (body), too_deep, too_many_events, event_too_large, database_rejected (SQLSTATE class 22); and not_a_transaction: a stored body found at start-up not to decode (Loket stopped between storing it and answering 400).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

@@ -9,12 +9,13 @@ import type { Metrics } from "../http/metrics.ts";
 import { eventTypeLabel } from "../http/metrics.ts";
 import type { Logger } from "../logging.ts";
 import { isRawEvent, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
+import { eventIdsOf, isNotATransaction, isScanned, type NotATransaction, type TransactionContent } from "../matrix/transaction-body.ts";
 import { RoomQueues } from "../matrix/room-queues.ts";
 import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
 import { groupByRoom, RoomGroups } from "./batches.ts";
 import { Marks } from "./marks.ts";
-import { countPending, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction } from "./store.ts";
+import { countPending, deleteTransaction, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction, type UnusableTransaction } from "./store.ts";
 
 /**
  * Processes one event; returns descriptions of the handlers that failed for good (empty: all
@@ -37,6 +38,17 @@ export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
 const RECOVERY_PAGE = 20;
 /** At most this many events of one room are processed as one batch. */
 const MAX_ROOM_BATCH = 200;
+
+/** What a transaction's content makes of it: stored (or a retry of one stored), poison, or not a transaction. */
+export type Received = "stored" | "duplicate" | "poison" | NotATransaction;
+
+interface Plan {
+  batches: Map<string, RawEvent[]>;
+  /** Rooms whose events no processor would act on. */
+  ignored: Set<string>;
+  /** RoomQueues.finishedJobs when it was made: a job that ended since may have changed the answers. */
+  finishedJobs: number;
+}
 
 /** One transaction's events in one room. */
 interface TxnShare {
@@ -113,11 +125,14 @@ export class Inbox {
   /**
    * Stores the transaction (throws when the database fails), then schedules its events. Throws
    * InboxBusy, before storing anything, when it does not fit in the backlog. A transaction the
-   * database refuses for its content is recorded as poison instead.
+   * database refuses for its content is recorded as poison instead. Content not decoded yet is
+   * decoded while it is stored; when it is not a transaction, it is removed again and that is
+   * the answer.
    */
-  async receive(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison"> {
-    if (this.recovering !== undefined || !this.backlog.admit(txn.events.length, body.length)) throw new InboxBusy();
-    return this.store(txnId, body, txn);
+  async receive(txnId: string, body: Buffer, content: TransactionContent): Promise<Received> {
+    const eventIds = eventIdsOf(content);
+    if (this.recovering !== undefined || !this.backlog.admit(eventIds.length, body.length)) throw new InboxBusy();
+    return this.store(txnId, body, content, eventIds);
   }
 
   /**
@@ -133,27 +148,44 @@ export class Inbox {
     if (events.length === 0) return;
     const body = Buffer.from(JSON.stringify({ events }), "utf8");
     this.backlog.admit(events.length, body.length, true);
-    await this.store(txnId, body, { events, extra: {} });
+    await this.store(txnId, body, { events, extra: {} }, events.map((e) => e.event_id));
   }
 
   /** Stores a transaction whose room in the backlog is reserved, and schedules it. */
-  private async store(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison"> {
+  private async store(txnId: string, body: Buffer, content: TransactionContent, eventIds: readonly string[]): Promise<Received> {
     let scheduled = false;
     try {
-      const stored = await storeTransaction(this.db, txnId, body, txn);
+      const storing = storeTransaction(this.db, txnId, body, eventIds);
+      // Handled below; until then a quick failure must not count as an unhandled rejection.
+      storing.catch(() => undefined);
+      let txn: DecodedTransaction | NotATransaction = content as DecodedTransaction;
+      if (isScanned(content)) {
+        // Parse while the database stores the body: the pool sends the INSERT on a later tick.
+        await new Promise((resolve) => setImmediate(resolve));
+        txn = content.decode();
+      }
+      const plan = isNotATransaction(txn) ? undefined : this.plan(txn.events);
+      const stored = await storing;
+      if (isNotATransaction(txn)) {
+        // Stored only so that parsing need not hold up the INSERT: nothing of it is kept. A row
+        // left by a crash or a failed DELETE is recorded as poison at the next start.
+        if (stored.isNew) await deleteTransaction(this.db, stored.seq);
+        return txn;
+      }
+      const full = { seq: stored.seq, events: txn.events, bytes: body.length };
       if (!stored.isNew) {
         // Stored by an earlier attempt whose answer failed: make sure it is being processed.
         if (stored.pending && !this.scheduledTxns.has(stored.seq) && !this.finishedRecently.has(stored.seq)) {
-          this.schedule(stored);
+          this.schedule(full, plan);
           scheduled = true;
         }
         return "duplicate";
       }
       // Counted per type, not per event: a label lookup per event costs more than the count.
       const byType = new Map<string, number>();
-      for (const ev of stored.events) byType.set(ev.type, (byType.get(ev.type) ?? 0) + 1);
+      for (const ev of txn.events) byType.set(ev.type, (byType.get(ev.type) ?? 0) + 1);
       for (const [type, n] of byType) this.metrics.events.inc({ type: eventTypeLabel(type) }, n);
-      this.schedule(stored);
+      this.schedule(full, plan);
       scheduled = true;
       return "stored";
     } catch (err) {
@@ -162,7 +194,7 @@ export class Inbox {
       this.log.error({ txnId: JSON.stringify(txnId), sqlState: sqlState(err), bytes: body.length }, "the database refused a transaction's content; recorded as poison and acknowledged");
       return "poison";
     } finally {
-      if (!scheduled) this.backlog.release(txn.events.length, body.length);
+      if (!scheduled) this.backlog.release(eventIds.length, body.length);
     }
   }
 
@@ -189,6 +221,9 @@ export class Inbox {
         after = txn.seq;
         // Stored and scheduled while recovery ran (what a bot read back of a DM's history).
         if (this.scheduledTxns.has(txn.seq) || this.finishedRecently.has(txn.seq)) continue;
+        // Its body does not decode (left by a crash before it was removed): poison, marked done
+        // below as a transaction without events.
+        if (txn.unusable) await this.recordUnusable(txn.unusable);
         while (!this.backlog.admit(txn.events.length, txn.bytes)) {
           if (this.signal.aborted) return;
           await this.backlog.whenRelieved();
@@ -228,8 +263,27 @@ export class Inbox {
     });
   }
 
+  private async recordUnusable({ txnId, body, reason }: UnusableTransaction): Promise<void> {
+    await recordPoison(this.db, Buffer.from(txnId, "utf8"), body, reason);
+    this.metrics.poison.inc({ reason: "not_a_transaction" });
+    this.log.error({ txnId: JSON.stringify(txnId), bytes: body.length }, "a stored transaction is not a transaction; recorded as poison");
+  }
+
+  /**
+   * A transaction's events by room, and the rooms where no processor would act on them: made
+   * while the transaction is stored, and made again at scheduling if a job has finished since
+   * (a conversation it started changes the answer). Whether something waits in the room's lane
+   * is asked when the transaction is scheduled.
+   */
+  private plan(events: RawEvent[]): Plan {
+    const batches = groupByRoom(events);
+    const ignored = new Set<string>();
+    for (const [roomId, roomEvents] of batches) if (this.ignores(roomId, roomEvents)) ignored.add(roomId);
+    return { batches, ignored, finishedJobs: this.queues.finishedJobs };
+  }
+
   /** Schedules a transaction whose room in the backlog is already reserved. */
-  private schedule(txn: StoredTransaction): void {
+  private schedule(txn: StoredTransaction, plan?: Plan): void {
     this.scheduledTxns.add(txn.seq);
     this.marks.started(txn.seq);
     let remaining = txn.events.length;
@@ -246,11 +300,11 @@ export class Inbox {
       settle(true);
       return;
     }
-    const batches = groupByRoom(txn.events);
+    const { batches, ignored } = plan?.finishedJobs === this.queues.finishedJobs ? plan : this.plan(txn.events);
     remaining = batches.size;
     for (const [roomId, events] of batches) {
-      // Nothing waits in the room's lane and nothing would act on them: done, in order, at once.
-      if (this.queues.isIdle(roomId) && this.ignores(roomId, events)) {
+      // Nothing would act on them and nothing waits in the room's lane: done, in order, at once.
+      if (ignored.has(roomId) && this.queues.isIdle(roomId)) {
         this.backlog.release(events.length, 0);
         settle(true);
         continue;

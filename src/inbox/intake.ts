@@ -31,10 +31,10 @@ export function intakeHandlers(d: IntakeDeps): AppserviceHandlers {
   return {
     hsToken: d.config.appservice.hs_token,
     maxBodyBytes: d.config.appservice.max_body_bytes,
-    onTransaction: async (txnId, body, txn) => {
+    onTransaction: async (txnId, body, content) => {
       if (d.stopping()) throw new MatrixHttpError(503, "M_UNKNOWN", "shutting down; retry later");
       try {
-        const outcome = await d.inbox.receive(txnId, body, txn);
+        const outcome = await d.inbox.receive(txnId, body, content);
         if (outcome === "poison") d.metrics.poison.inc({ reason: "database_rejected" });
         return outcome;
       } catch (err) {

@@ -2,7 +2,7 @@
 // they are acknowledged; transactions Loket cannot use are kept apart as poison.
 import { hash } from "node:crypto";
 import type { Database } from "../db/database.ts";
-import { decodeTransaction, type DecodedTransaction, type RawEvent } from "../matrix/events.ts";
+import { decodeTransaction, type RawEvent } from "../matrix/events.ts";
 
 export interface StoredTransaction {
   seq: number;
@@ -11,7 +11,8 @@ export interface StoredTransaction {
   bytes: number;
 }
 
-export interface StoreResult extends StoredTransaction {
+export interface StoreResult {
+  seq: number;
   /** False when this transaction (same id, same events) was stored before. */
   isNew: boolean;
   /** False when it was stored before and has been processed completely. */
@@ -19,27 +20,32 @@ export interface StoreResult extends StoredTransaction {
 }
 
 /**
- * Stores a transaction. It is a duplicate when a transaction with the same id and the same
- * events was stored before: Synapse retries with the same events (ephemeral data dropped),
- * while a homeserver whose counter was reset sends new events under an old id, which must not
- * be lost. A duplicate still reports whether it is pending: a store that committed although
- * its answer failed is followed by Synapse's retry, which must not leave it waiting.
+ * Stores a transaction, keyed by its id and its events' ids. It is a duplicate when a
+ * transaction with the same id and the same events was stored before: Synapse retries with the
+ * same events (ephemeral data dropped), while a homeserver whose counter was reset sends new
+ * events under an old id, which must not be lost. A duplicate still reports whether it is
+ * pending: a store that committed although its answer failed is followed by Synapse's retry,
+ * which must not leave it waiting.
  */
-export async function storeTransaction(db: Database, txnId: string, body: Buffer, txn: DecodedTransaction): Promise<StoreResult> {
-  const digest = hash("sha256", txn.events.map((e) => e.event_id).join("\n"), "hex");
+export async function storeTransaction(db: Database, txnId: string, body: Buffer, eventIds: readonly string[]): Promise<StoreResult> {
+  const digest = hash("sha256", eventIds.join("\n"), "hex");
   const [inserted] = await db.query<{ seq: string }>(
     `INSERT INTO inbox_transactions (txn_id, events_sha256, event_count, body) VALUES ($1, $2, $3, $4)
      ON CONFLICT (txn_id, events_sha256) DO NOTHING RETURNING seq::text AS seq`,
-    [txnId, digest, txn.events.length, body],
+    [txnId, digest, eventIds.length, body],
   );
-  const bytes = body.length;
-  if (inserted) return { seq: Number(inserted.seq), events: txn.events, bytes, isNew: true, pending: true };
+  if (inserted) return { seq: Number(inserted.seq), isNew: true, pending: true };
   const [existing] = await db.query<{ seq: string; pending: boolean }>(
     "SELECT seq::text AS seq, processed_at IS NULL AS pending FROM inbox_transactions WHERE txn_id = $1 AND events_sha256 = $2",
     [txnId, digest],
   );
   if (!existing) throw new Error(`transaction ${txnId} conflicted but cannot be found`);
-  return { seq: Number(existing.seq), events: txn.events, bytes, isNew: false, pending: existing.pending };
+  return { seq: Number(existing.seq), isNew: false, pending: existing.pending };
+}
+
+/** Removes a transaction stored before its body was found not to be one. */
+export async function deleteTransaction(db: Database, seq: number): Promise<void> {
+  await db.query("DELETE FROM inbox_transactions WHERE seq = $1", [seq]);
 }
 
 /** pg returns bytea as a Buffer, PGlite as a Uint8Array. */
@@ -50,18 +56,35 @@ export async function countPending(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Up to `limit` transactions stored but not completely processed, after `afterSeq`, oldest first. */
-export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<StoredTransaction[]> {
-  const rows = await db.query<{ seq: string; body: Uint8Array }>(
+/** A stored transaction whose body does not decode (see Inbox.store): poison, not events. */
+export interface UnusableTransaction {
+  txnId: string;
+  body: Buffer;
+  reason: string;
+}
+
+/**
+ * Up to `limit` transactions stored but not completely processed, after `afterSeq`, oldest
+ * first. One whose body does not decode has no events and says why (`unusable`).
+ */
+export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<(StoredTransaction & { unusable?: UnusableTransaction })[]> {
+  const rows = await db.query<{ seq: string; txn_id: string; body: Uint8Array }>(
     // Order by the column: "ORDER BY seq" would sort the text alias, and put seq 10 before 9.
-    `SELECT t.seq::text AS seq, t.body FROM inbox_transactions t
+    `SELECT t.seq::text AS seq, t.txn_id, t.body FROM inbox_transactions t
      WHERE t.processed_at IS NULL AND t.seq > $1 ORDER BY t.seq LIMIT $2`,
     [afterSeq, limit],
   );
   return rows.map((r) => {
     const body = asBuffer(r.body);
-    const txn = decodeTransaction(JSON.parse(body.toString("utf8")));
-    return { seq: Number(r.seq), events: typeof txn === "string" ? [] : txn.events, bytes: body.length };
+    const stored = { seq: Number(r.seq), bytes: body.length };
+    let txn: ReturnType<typeof decodeTransaction>;
+    try {
+      txn = decodeTransaction(JSON.parse(body.toString("utf8")));
+    } catch {
+      txn = "the body is not valid JSON";
+    }
+    if (typeof txn === "string") return { ...stored, events: [], unusable: { txnId: r.txn_id, body, reason: `not_a_transaction: ${txn}` } };
+    return { ...stored, events: txn.events };
   });
 }
 

@@ -4,8 +4,7 @@ import { isUtf8 } from "node:buffer";
 import { hash, timingSafeEqual } from "node:crypto";
 import express, { type Request, type RequestHandler, type Router } from "express";
 import { MatrixHttpError } from "../http/errors.ts";
-import type { DecodedTransaction } from "./events.ts";
-import { percentDecodeBytes, readTransactionBody, type PoisonReason } from "./transaction-body.ts";
+import { percentDecodeBytes, readTransactionBody, type NotATransaction, type PoisonReason, type TransactionContent } from "./transaction-body.ts";
 
 export type TransactionOutcome = "stored" | "duplicate" | "poison" | "empty" | "rejected" | "refused" | "failed";
 
@@ -16,9 +15,10 @@ export interface AppserviceHandlers {
    * Stores the transaction durably (`body`: the bytes to keep, as received). Throws a
    * MatrixHttpError to refuse it on purpose (shutting down, busy), anything else when it could
    * not be stored; either way the homeserver retries. "poison": the database refused its
-   * content, and it was recorded as poison instead.
+   * content, and it was recorded as poison instead. A NotATransaction: decoding the content
+   * (while it was stored) found it is not a transaction, and nothing of it stays stored.
    */
-  onTransaction(txnId: string, body: Buffer, txn: DecodedTransaction): Promise<"stored" | "duplicate" | "poison">;
+  onTransaction(txnId: string, body: Buffer, content: TransactionContent): Promise<"stored" | "duplicate" | "poison" | NotATransaction>;
   /**
    * Records a transaction Loket cannot use (raw id bytes and body as received); it is then
    * answered 200, so that the homeserver moves on. Throws when it could not be recorded.
@@ -95,9 +95,9 @@ export async function receiveTransaction(h: AppserviceHandlers, idSegment: strin
     h.onTransactionOutcome("empty");
     return;
   }
-  let outcome: "stored" | "duplicate" | "poison";
+  let outcome: "stored" | "duplicate" | "poison" | NotATransaction;
   try {
-    outcome = await h.onTransaction(rawId.toString("utf8"), verdict.body, verdict.txn);
+    outcome = await h.onTransaction(rawId.toString("utf8"), verdict.body, verdict.content);
   } catch (err) {
     if (err instanceof MatrixHttpError) {
       h.onTransactionOutcome("refused", err);
@@ -105,6 +105,10 @@ export async function receiveTransaction(h: AppserviceHandlers, idSegment: strin
     }
     h.onTransactionOutcome("failed", err);
     throw new MatrixHttpError(503, "M_UNKNOWN", "could not store the transaction; retry later");
+  }
+  if (typeof outcome !== "string") {
+    h.onTransactionOutcome("rejected");
+    throw new MatrixHttpError(400, outcome.errcode, outcome.message);
   }
   h.onTransactionOutcome(outcome);
 }

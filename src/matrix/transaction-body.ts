@@ -23,37 +23,73 @@ export const DROPPED_MEMBERS: ReadonlySet<string> = new Set(["ephemeral", "de.so
 
 export type PoisonReason = "transaction_id" | "not_utf8" | "too_deep" | "too_many_events" | "event_too_large" | "database_rejected";
 
+/** Why a body is not a transaction: answered 400 with this errcode. */
+export interface NotATransaction {
+  errcode: "M_NOT_JSON" | "M_BAD_JSON";
+  message: string;
+}
+
+/**
+ * A transaction's events, or a scan of a body whose parsing can wait: `decode` parses it (while
+ * the body is being stored, which only needs the scan's event ids), giving the transaction or
+ * why the body is not one.
+ */
+export type TransactionContent = DecodedTransaction | ScannedTransaction;
+
+export interface ScannedTransaction {
+  eventIds: readonly string[];
+  decode(): DecodedTransaction | NotATransaction;
+}
+
+export const isScanned = (c: TransactionContent): c is ScannedTransaction => "decode" in c;
+export const isNotATransaction = (v: DecodedTransaction | NotATransaction): v is NotATransaction => "errcode" in v;
+/** The ids the store keys a transaction by: in a decoded one, its events' ids. */
+export const eventIdsOf = (c: TransactionContent): readonly string[] => (isScanned(c) ? c.eventIds : c.events.map((e) => e.event_id));
+
 export type BodyVerdict =
-  /** Worth storing: `body` is what to store (bytes as received, dropped members cut out). */
-  | { kind: "transaction"; body: Buffer; txn: DecodedTransaction }
+  /**
+   * Worth storing: `body` is what to store (bytes as received, dropped members cut out).
+   * A body with events is not parsed yet: `content.decode()` does it.
+   */
+  | { kind: "transaction"; body: Buffer; content: TransactionContent }
   /** Nothing any capability needs (no events, no to-device or key data): nothing to store. */
   | { kind: "empty" }
   /** A transaction Loket cannot use: recorded as poison, answered 200 so the homeserver moves on. */
   | { kind: "poison"; reason: PoisonReason }
   /** Not a transaction at all: answered 400. */
-  | { kind: "invalid"; errcode: "M_NOT_JSON" | "M_BAD_JSON"; message: string };
+  | ({ kind: "invalid" } & NotATransaction);
 
 const isEmpty = (v: unknown): boolean =>
   v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0);
 
+function parseTransaction(body: Buffer): DecodedTransaction | NotATransaction {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { errcode: "M_NOT_JSON", message: "transaction body is not valid JSON" };
+  }
+  const txn = decodeTransaction(parsed);
+  return typeof txn === "string" ? { errcode: "M_BAD_JSON", message: `not a transaction: ${txn}` } : txn;
+}
+
+/**
+ * Judges a body by one bounded-cost scan. A body with events is not parsed here: its events
+ * cannot outnumber the scan's count (each must be an object, and the scan counts every object in
+ * every `events` member), and what parsing finds wrong with it is found by `decode()`. A body
+ * without events is parsed at once, to tell an empty one from one with to-device data.
+ */
 export function readTransactionBody(raw: Buffer, limits: ScanLimits = TRANSACTION_LIMITS): BodyVerdict {
   // RFC 8259: JSON between systems is UTF-8. Decoding anything else would replace bytes.
   if (!isUtf8(raw)) return { kind: "poison", reason: "not_utf8" };
   const scan = scanBody(raw, limits);
   if (!scan.ok) return { kind: "poison", reason: scan.reason };
   const body = withoutMembers(raw, scan.members, DROPPED_MEMBERS);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString("utf8"));
-  } catch {
-    return { kind: "invalid", errcode: "M_NOT_JSON", message: "transaction body is not valid JSON" };
-  }
-  const txn = decodeTransaction(parsed);
-  if (typeof txn === "string") return { kind: "invalid", errcode: "M_BAD_JSON", message: `not a transaction: ${txn}` };
-  // A member name spelled with escapes passes the scan's per-event checks; not this one.
-  if (txn.events.length > limits.maxEvents) return { kind: "poison", reason: "too_many_events" };
+  if (scan.eventIds.length > 0) return { kind: "transaction", body, content: { eventIds: scan.eventIds, decode: () => parseTransaction(body) } };
+  const txn = parseTransaction(body);
+  if (isNotATransaction(txn)) return { kind: "invalid", ...txn };
   if (txn.events.length === 0 && Object.values(txn.extra).every(isEmpty)) return { kind: "empty" };
-  return { kind: "transaction", body, txn };
+  return { kind: "transaction", body, content: txn };
 }
 
 /** Percent-decodes a path segment to bytes; a malformed escape stays as written. */

@@ -111,6 +111,15 @@ describe("the transaction endpoint", () => {
     const notTxn = await put("/_matrix/app/v1/transactions/bad2", '{"events":"nope"}', token);
     expect(notTxn.status).toBe(400);
     expect(await notTxn.json()).toMatchObject({ errcode: "M_BAD_JSON" });
+    // Bodies with event ids are stored while they are parsed: the same answers, and nothing kept.
+    const stored = await put("/_matrix/app/v1/transactions/bad3", '{"events":[{"event_id":"$bad3"}], oops', token);
+    expect(stored.status).toBe(400);
+    expect(await stored.json()).toMatchObject({ errcode: "M_NOT_JSON" });
+    const partial = await put("/_matrix/app/v1/transactions/bad4", '{"events":[{"event_id":"$bad4","room_id":"!r:hs"}]}', token);
+    expect(partial.status).toBe(400);
+    expect(await partial.json()).toMatchObject({ errcode: "M_BAD_JSON" });
+    const kept = await fixture.stack.loket.database.query("SELECT 1 FROM inbox_transactions WHERE txn_id LIKE 'bad%'");
+    expect(kept).toEqual([]);
   });
 
   it("refuses an oversized body with 413", async () => {

@@ -123,4 +123,47 @@ describe("room batches in the inbox", () => {
     const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
     expect(rows).toEqual([{ txn_id: "q1", processed: true }, { txn_id: "q2", processed: true }, { txn_id: "q3", processed: true }]);
   });
+
+  it("what nothing acts on is asked again when a job ended while the transaction was being stored", async () => {
+    await db.query("DELETE FROM inbox_transactions");
+    // The INSERT of a transaction waits for the gate of its time.
+    let gate = Promise.resolve();
+    const gated = new Proxy(db, {
+      get(target, key) {
+        if (key === "query") return (sql: string, params?: unknown[]) => (sql.startsWith("INSERT INTO inbox_transactions") ? gate.then(() => target.query(sql, params)) : target.query(sql, params));
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    let release!: () => void;
+    const busy = new Promise<void>((r) => { release = r; });
+    let finished!: () => void;
+    const aFinished = new Promise<void>((r) => { finished = r; });
+    // !a is unknown until $a1's job makes it known (as a conversation started by an invite would).
+    let known = false;
+    const routed: string[] = [];
+    const inbox = new Inbox(gated, { batch: async (_room, events) => {
+      routed.push(...events.map((e) => e.event_id));
+      if (events[0]?.event_id === "$a1") {
+        await busy;
+        known = true;
+        finished();
+      }
+      return events.map(() => []);
+    } }, createMetrics(), log, { ignores: (_room, events) => !known && events.every((e) => e.event_id !== "$a1") });
+    const t1 = txn(ev("$a1", "!a:hs"));
+    await inbox.receive("k1", t1.body, t1.decoded);
+    // $a2 is judged while !a is still unknown; then $a1's job ends, before $a2's INSERT does.
+    let open!: () => void;
+    gate = new Promise<void>((r) => { open = r; });
+    const t2 = txn(ev("$a2", "!a:hs"));
+    const storing = inbox.receive("k2", t2.body, t2.decoded);
+    release();
+    await aFinished;
+    await new Promise((r) => setImmediate(r));
+    open();
+    expect(await storing).toBe("stored");
+    await inbox.drain();
+    expect(routed).toEqual(["$a1", "$a2"]);
+  });
 });

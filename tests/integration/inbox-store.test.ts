@@ -10,12 +10,14 @@ import { createMetrics } from "../../src/http/metrics.ts";
 import { Inbox } from "../../src/inbox/inbox.ts";
 import { pruneProcessed, storeTransaction } from "../../src/inbox/store.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
+import { isScanned, readTransactionBody } from "../../src/matrix/transaction-body.ts";
 import { Interrupted } from "../../src/util/retry.ts";
 import { createTestDatabase, DEFAULT_SERVER_URL, postgresServerUrl, type TestDatabase } from "../harness/postgres.ts";
 
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const log = pino({ level: "silent" });
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+const ids = (events: readonly RawEvent[]): string[] => events.map((e) => e.event_id);
 
 /** Processes whatever earlier tests left pending, so that each test sees only its own. */
 async function settle(db: Database): Promise<void> {
@@ -60,12 +62,12 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
 
   it("stores a transaction once; a retry with the same events is a duplicate; a reused id with new events is not", async () => {
     const body = { events: [ev("$a1", "!r1:hs"), ev("$a2", "!r1:hs")] };
-    const first = await storeTransaction(db, "1", json(body), { events: body.events, extra: {} });
+    const first = await storeTransaction(db, "1", json(body), ids(body.events));
     expect(first).toMatchObject({ isNew: true, pending: true });
-    const retry = await storeTransaction(db, "1", json({ ...body, ephemeral: [] }), { events: body.events, extra: { ephemeral: [] } });
+    const retry = await storeTransaction(db, "1", json({ ...body, ephemeral: [] }), ids(body.events));
     expect(retry).toMatchObject({ isNew: false, pending: true, seq: first.seq });
     const reset = { events: [ev("$b1", "!r1:hs")] };
-    expect(await storeTransaction(db, "1", json(reset), { events: reset.events, extra: {} })).toMatchObject({ isNew: true });
+    expect(await storeTransaction(db, "1", json(reset), ids(reset.events))).toMatchObject({ isNew: true });
     const [count] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE txn_id = '1'");
     expect(count?.n).toBe(2);
   });
@@ -73,7 +75,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   it("resumes unprocessed transactions in order at start-up, each room in order", async () => {
     await settle(db);
     for (const [id, events] of [["r1", [ev("$r1", "!r3:hs"), ev("$r2", "!r4:hs")]], ["r2", [ev("$r3", "!r3:hs")]]] as const) {
-      await storeTransaction(db, id, json({ events }), { events: [...events], extra: {} });
+      await storeTransaction(db, id, json({ events }), ids(events));
     }
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
@@ -85,6 +87,43 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     expect(seen.filter((id) => id !== "$r2")).toEqual(["$r1", "$r3"]);
     expect([...seen].sort()).toEqual(["$r1", "$r2", "$r3"]);
     // Everything is recorded as processed: nothing is resumed a second time.
+    const again = new Inbox(db, () => Promise.reject(new Error("must not run")), createMetrics(), log);
+    expect(await again.recover()).toBe(0);
+  });
+
+  it("a body parsed while it is stored is removed again when it is not a transaction; a good one is processed", async () => {
+    await settle(db);
+    const seen: string[] = [];
+    const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
+    const receive = async (id: string, raw: string) => {
+      const verdict = readTransactionBody(Buffer.from(raw));
+      if (verdict.kind !== "transaction" || !isScanned(verdict.content)) throw new Error("expected a body left to parse while it is stored");
+      return inbox.receive(id, verdict.body, verdict.content);
+    };
+    expect(await receive("x1", '{"events":[{"event_id":"$x1"}], oops')).toMatchObject({ errcode: "M_NOT_JSON" });
+    expect(await receive("x2", '{"events":[{"event_id":"$x2","room_id":"!x:hs"}]}')).toMatchObject({ errcode: "M_BAD_JSON" });
+    expect(await receive("x3", JSON.stringify({ events: [ev("$x3", "!x:hs")] }))).toBe("stored");
+    await inbox.drain();
+    expect(seen).toEqual(["$x3"]);
+    const rows = await db.query<{ txn_id: string; done: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS done FROM inbox_transactions WHERE txn_id LIKE 'x%'");
+    expect(rows).toEqual([{ txn_id: "x3", done: true }]);
+  });
+
+  it("a stored body that is not a transaction (left by a crash before its removal) is recorded as poison at start-up", async () => {
+    await settle(db);
+    const broken = Buffer.from('{"events":[{"event_id":"$u1"}], oops');
+    await storeTransaction(db, "u1", broken, ["$u1"]);
+    await storeTransaction(db, "u2", json({ events: [ev("$u2", "!u:hs")] }), ["$u2"]);
+    const seen: string[] = [];
+    const metrics = createMetrics();
+    const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, metrics, log);
+    expect(await inbox.recover()).toBe(2);
+    await inbox.drain();
+    expect(seen).toEqual(["$u2"]);
+    const [poison] = await db.query<{ txn_id: Uint8Array; body: Uint8Array; reason: string }>("SELECT txn_id, body, reason FROM inbox_poison WHERE reason LIKE 'not_a_transaction%'");
+    expect(Buffer.from(poison?.txn_id ?? []).toString()).toBe("u1");
+    expect(Buffer.from(poison?.body ?? []).equals(broken)).toBe(true);
+    expect(await metrics.registry.getSingleMetricAsString("loket_poison_transactions_total")).toContain('reason="not_a_transaction"} 1');
     const again = new Inbox(db, () => Promise.reject(new Error("must not run")), createMetrics(), log);
     expect(await again.recover()).toBe(0);
   });
@@ -106,7 +145,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     await settle(db);
     const txn = { events: [ev("$s1", "!r6:hs")], extra: {} };
     // Stored by an attempt whose answer never reached Synapse.
-    await storeTransaction(db, "s1", json(txn), txn);
+    await storeTransaction(db, "s1", json(txn), ids(txn.events));
     const seen: string[] = [];
     const inbox = new Inbox(db, (e) => { seen.push(e.event_id); return Promise.resolve([]); }, createMetrics(), log);
     expect(await inbox.receive("s1", json(txn), txn)).toBe("duplicate");
@@ -143,7 +182,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     // More transactions left pending by a stop than one recovery page holds.
     for (let i = 0; i < 25; i++) {
       const t = { events: [ev(`$rc${i}`, "!r13:hs")], extra: {} };
-      await storeTransaction(db, `rc${i}`, json(t), t);
+      await storeTransaction(db, `rc${i}`, json(t), ids(t.events));
     }
     let open!: () => void;
     const gate = new Promise<void>((resolve) => { open = resolve; });
@@ -176,7 +215,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
   it("prunes transactions processed longer ago than the retention, and nothing pending", async () => {
     await settle(db);
     const txn = { events: [ev("$p1", "!r7:hs")], extra: {} };
-    await storeTransaction(db, "p-pending", json(txn), txn);
+    await storeTransaction(db, "p-pending", json(txn), ids(txn.events));
     await db.query("UPDATE inbox_transactions SET processed_at = now() - interval '8 days' WHERE processed_at IS NOT NULL");
     const [before] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM inbox_transactions WHERE processed_at IS NOT NULL");
     expect(before?.n).toBeGreaterThan(0);

@@ -1,11 +1,18 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { scanBody } from "../../src/matrix/body-scan.ts";
-import { percentDecodeBytes, readTransactionBody, TRANSACTION_LIMITS } from "../../src/matrix/transaction-body.ts";
+import type { DecodedTransaction } from "../../src/matrix/events.ts";
+import { isNotATransaction, isScanned, percentDecodeBytes, readTransactionBody, TRANSACTION_LIMITS, type TransactionContent } from "../../src/matrix/transaction-body.ts";
 
 const event = (i: number, extra: Record<string, unknown> = {}) => ({
   event_id: `$e${i}`, room_id: "!r:hs", type: "m.room.message", sender: "@a:hs", content: { msgtype: "m.text", body: `x${i}` }, ...extra,
 });
 const buf = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+/** The decoded transaction of a verdict's content (parsed now if the scan left it for later). */
+function decode(content: TransactionContent): DecodedTransaction {
+  const txn = isScanned(content) ? content.decode() : content;
+  if (isNotATransaction(txn)) throw new Error(`not a transaction: ${txn.message}`);
+  return txn;
+}
 
 afterEach(() => { vi.restoreAllMocks(); });
 
@@ -52,7 +59,8 @@ describe("data minimisation", () => {
     if (verdict.kind !== "transaction") throw new Error(`unexpected ${verdict.kind}`);
     expect(verdict.body.toString()).toBe('{"events" : [ {"event_id":"$1","room_id":"!r:hs","type":"m.room.message","sender":"@a:hs",  "content":{"body":"é"}} ],'
       + '"de.sorunome.msc2409.to_device":[{"type":"m.room.encrypted"}],"org.matrix.msc3202.device_lists":{"changed":["@a:hs"]}}');
-    expect(Object.keys(verdict.txn.extra)).toEqual(["de.sorunome.msc2409.to_device", "org.matrix.msc3202.device_lists"]);
+    const txn = decode(verdict.content);
+    expect(Object.keys(txn.extra)).toEqual(["de.sorunome.msc2409.to_device", "org.matrix.msc3202.device_lists"]);
   });
 
   it("keeps a body whose dropped members are empty as it is (they hold nothing), and cuts one that is not", () => {
@@ -88,6 +96,35 @@ describe("not a transaction", () => {
   it("is answered as before: M_NOT_JSON, M_BAD_JSON", () => {
     expect(readTransactionBody(Buffer.from("{not json"))).toMatchObject({ kind: "invalid", errcode: "M_NOT_JSON" });
     expect(readTransactionBody(buf({ events: "nope" }))).toMatchObject({ kind: "invalid", errcode: "M_BAD_JSON" });
+  });
+
+  it("a body with events is parsed by decode(), which finds what is wrong with it", () => {
+    const parse = vi.spyOn(JSON, "parse");
+    const broken = readTransactionBody(Buffer.from('{"events":[{"event_id":"$1"}], oops'));
+    const bad = readTransactionBody(buf({ events: [{ event_id: "$1", room_id: "!r:hs" }] }));
+    const good = readTransactionBody(buf({ events: [event(1)] }));
+    expect(parse).not.toHaveBeenCalled();
+    if (broken.kind !== "transaction" || bad.kind !== "transaction" || good.kind !== "transaction") throw new Error("expected transactions to store");
+    if (!isScanned(broken.content) || !isScanned(bad.content) || !isScanned(good.content)) throw new Error("expected content left for later");
+    expect(broken.content.decode()).toMatchObject({ errcode: "M_NOT_JSON" });
+    expect(bad.content.decode()).toMatchObject({ errcode: "M_BAD_JSON", message: "not a transaction: events[0].type must be a string" });
+    expect(good.content.decode()).toEqual({ events: [event(1)], extra: {} });
+  });
+
+  it("the scan reads the event ids JSON.parse reads: escapes, spacing, repeated members, ids nested deeper or as values", () => {
+    const bodies = [
+      buf({ events: Array.from({ length: 100 }, (_, i) => event(i)) }),
+      Buffer.from('{"events":[{"event\\u005fid":"$a\\"b\\u00e9","room_id":"!r:hs","type":"t","sender":"@a:hs"}]}'),
+      Buffer.from('{ "events" : [ { "content" : { "event_id" : "$nested" } , "type" : "event_id" , "event_id" :\n "$spaced" , "room_id":"!r:hs","sender":"@a:hs"} ] }'),
+      Buffer.from('{"events":[{"event_id":5,"event_id":"$last","room_id":"!r:hs","type":"t","sender":"@a:hs"}]}'),
+      Buffer.from('{"events":[{"event_id":"$old"}],"x":{"events":[{"event_id":"$deep"}]},"events":[{"event_id":"$new","room_id":"!r:hs","type":"t","sender":"@a:hs"}]}'),
+      Buffer.from(`{"events":[{"event_id":"$${"ü".repeat(40)}","room_id":"!r:hs","type":"t","sender":"@a:hs"}],"ephemeral":[{"event_id":"$eph"}]}`),
+    ];
+    for (const body of bodies) {
+      const scan = scanBody(body, TRANSACTION_LIMITS);
+      const parsed = JSON.parse(body.toString()) as { events: { event_id: string }[] };
+      expect(scan).toMatchObject({ ok: true, eventIds: parsed.events.map((e) => e.event_id) });
+    }
   });
 
   it("the scan tolerates strings holding brackets, quotes and escapes", () => {
