@@ -15,7 +15,7 @@ import { Interrupted } from "../util/retry.ts";
 import { Backlog } from "./backlog.ts";
 import { groupByRoom, RoomGroups } from "./batches.ts";
 import { Marks } from "./marks.ts";
-import { countPending, deleteTransaction, markProcessed, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction, type UnusableTransaction } from "./store.ts";
+import { countPending, deleteTransaction, markProcessed, moveToPoison, pendingTransactions, recordFailure, recordPoison, storeTransaction, type StoredTransaction } from "./store.ts";
 
 /**
  * Processes one event; returns descriptions of the handlers that failed for good (empty: all
@@ -41,14 +41,6 @@ const MAX_ROOM_BATCH = 200;
 
 /** What a transaction's content makes of it: stored (or a retry of one stored), poison, or not a transaction. */
 export type Received = "stored" | "duplicate" | "poison" | NotATransaction;
-
-interface Plan {
-  batches: Map<string, RawEvent[]>;
-  /** Rooms whose events no processor would act on. */
-  ignored: Set<string>;
-  /** RoomQueues.finishedJobs when it was made: a job that ended since may have changed the answers. */
-  finishedJobs: number;
-}
 
 /** One transaction's events in one room. */
 interface TxnShare {
@@ -154,17 +146,18 @@ export class Inbox {
   /** Stores a transaction whose room in the backlog is reserved, and schedules it. */
   private async store(txnId: string, body: Buffer, content: TransactionContent, eventIds: readonly string[]): Promise<Received> {
     let scheduled = false;
+    let txn: DecodedTransaction | NotATransaction = content as DecodedTransaction;
     try {
       const storing = storeTransaction(this.db, txnId, body, eventIds);
       // Handled below; until then a quick failure must not count as an unhandled rejection.
       storing.catch(() => undefined);
-      let txn: DecodedTransaction | NotATransaction = content as DecodedTransaction;
       if (isScanned(content)) {
         // Parse while the database stores the body: the pool sends the INSERT on a later tick.
         await new Promise((resolve) => setImmediate(resolve));
         txn = content.decode();
       }
-      const plan = isNotATransaction(txn) ? undefined : this.plan(txn.events);
+      // Grouped by room meanwhile too; what nothing acts on is asked when it is scheduled.
+      const byRoom = isNotATransaction(txn) ? undefined : groupByRoom(txn.events);
       const stored = await storing;
       if (isNotATransaction(txn)) {
         // Stored only so that parsing need not hold up the INSERT: nothing of it is kept. A row
@@ -176,7 +169,7 @@ export class Inbox {
       if (!stored.isNew) {
         // Stored by an earlier attempt whose answer failed: make sure it is being processed.
         if (stored.pending && !this.scheduledTxns.has(stored.seq) && !this.finishedRecently.has(stored.seq)) {
-          this.schedule(full, plan);
+          this.schedule(full, byRoom);
           scheduled = true;
         }
         return "duplicate";
@@ -185,11 +178,13 @@ export class Inbox {
       const byType = new Map<string, number>();
       for (const ev of txn.events) byType.set(ev.type, (byType.get(ev.type) ?? 0) + 1);
       for (const [type, n] of byType) this.metrics.events.inc({ type: eventTypeLabel(type) }, n);
-      this.schedule(full, plan);
+      this.schedule(full, byRoom);
       scheduled = true;
       return "stored";
     } catch (err) {
       if (!isContentError(err)) throw err;
+      // Not a transaction either (a NUL in its id, say): answered as one that is not.
+      if (isNotATransaction(txn)) return txn;
       await recordPoison(this.db, Buffer.from(txnId, "utf8"), body, `database_rejected ${sqlState(err) ?? ""}: ${(err as Error).message}`);
       this.log.error({ txnId: JSON.stringify(txnId), sqlState: sqlState(err), bytes: body.length }, "the database refused a transaction's content; recorded as poison and acknowledged");
       return "poison";
@@ -221,9 +216,11 @@ export class Inbox {
         after = txn.seq;
         // Stored and scheduled while recovery ran (what a bot read back of a DM's history).
         if (this.scheduledTxns.has(txn.seq) || this.finishedRecently.has(txn.seq)) continue;
-        // Its body does not decode (left by a crash before it was removed): poison, marked done
-        // below as a transaction without events.
-        if (txn.unusable) await this.recordUnusable(txn.unusable);
+        // Its body does not decode (left by a stop before it was removed): poison, not events.
+        if (txn.unusable !== undefined) {
+          await this.poisonStored(txn.seq, txn.unusable);
+          continue;
+        }
         while (!this.backlog.admit(txn.events.length, txn.bytes)) {
           if (this.signal.aborted) return;
           await this.backlog.whenRelieved();
@@ -263,27 +260,22 @@ export class Inbox {
     });
   }
 
-  private async recordUnusable({ txnId, body, reason }: UnusableTransaction): Promise<void> {
-    await recordPoison(this.db, Buffer.from(txnId, "utf8"), body, reason);
-    this.metrics.poison.inc({ reason: "not_a_transaction" });
-    this.log.error({ txnId: JSON.stringify(txnId), bytes: body.length }, "a stored transaction is not a transaction; recorded as poison");
-  }
-
   /**
-   * A transaction's events by room, and the rooms where no processor would act on them: made
-   * while the transaction is stored, and made again at scheduling if a job has finished since
-   * (a conversation it started changes the answer). Whether something waits in the room's lane
-   * is asked when the transaction is scheduled.
+   * Moves a stored transaction that is not one to inbox_poison. Nothing of it is scheduled, so
+   * the processed marks stay a prefix; if the move fails, the row waits for the next start.
    */
-  private plan(events: RawEvent[]): Plan {
-    const batches = groupByRoom(events);
-    const ignored = new Set<string>();
-    for (const [roomId, roomEvents] of batches) if (this.ignores(roomId, roomEvents)) ignored.add(roomId);
-    return { batches, ignored, finishedJobs: this.queues.finishedJobs };
+  private async poisonStored(seq: number, why: string): Promise<void> {
+    try {
+      await moveToPoison(this.db, seq, `not_a_transaction: ${why}`);
+      this.metrics.poison.inc({ reason: "not_a_transaction" });
+      this.log.error({ seq }, "a stored transaction is not a transaction; moved to inbox_poison");
+    } catch (err) {
+      this.log.warn({ err, seq }, "could not move a stored transaction that is not one to inbox_poison; it waits for the next start");
+    }
   }
 
   /** Schedules a transaction whose room in the backlog is already reserved. */
-  private schedule(txn: StoredTransaction, plan?: Plan): void {
+  private schedule(txn: StoredTransaction, byRoom?: Map<string, RawEvent[]>): void {
     this.scheduledTxns.add(txn.seq);
     this.marks.started(txn.seq);
     let remaining = txn.events.length;
@@ -300,11 +292,11 @@ export class Inbox {
       settle(true);
       return;
     }
-    const { batches, ignored } = plan?.finishedJobs === this.queues.finishedJobs ? plan : this.plan(txn.events);
+    const batches = byRoom ?? groupByRoom(txn.events);
     remaining = batches.size;
     for (const [roomId, events] of batches) {
-      // Nothing would act on them and nothing waits in the room's lane: done, in order, at once.
-      if (ignored.has(roomId) && this.queues.isIdle(roomId)) {
+      // Nothing waits in the room's lane and nothing would act on them: done, in order, at once.
+      if (this.queues.isIdle(roomId) && this.ignores(roomId, events)) {
         this.backlog.release(events.length, 0);
         settle(true);
         continue;

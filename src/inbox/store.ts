@@ -56,21 +56,15 @@ export async function countPending(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** A stored transaction whose body does not decode (see Inbox.store): poison, not events. */
-export interface UnusableTransaction {
-  txnId: string;
-  body: Buffer;
-  reason: string;
-}
-
 /**
  * Up to `limit` transactions stored but not completely processed, after `afterSeq`, oldest
- * first. One whose body does not decode has no events and says why (`unusable`).
+ * first. One whose body does not decode (see Inbox.store) has no events and says why
+ * (`unusable`).
  */
-export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<(StoredTransaction & { unusable?: UnusableTransaction })[]> {
-  const rows = await db.query<{ seq: string; txn_id: string; body: Uint8Array }>(
+export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_000): Promise<(StoredTransaction & { unusable?: string })[]> {
+  const rows = await db.query<{ seq: string; body: Uint8Array }>(
     // Order by the column: "ORDER BY seq" would sort the text alias, and put seq 10 before 9.
-    `SELECT t.seq::text AS seq, t.txn_id, t.body FROM inbox_transactions t
+    `SELECT t.seq::text AS seq, t.body FROM inbox_transactions t
      WHERE t.processed_at IS NULL AND t.seq > $1 ORDER BY t.seq LIMIT $2`,
     [afterSeq, limit],
   );
@@ -83,9 +77,17 @@ export async function pendingTransactions(db: Database, afterSeq = 0, limit = 1_
     } catch {
       txn = "the body is not valid JSON";
     }
-    if (typeof txn === "string") return { ...stored, events: [], unusable: { txnId: r.txn_id, body, reason: `not_a_transaction: ${txn}` } };
-    return { ...stored, events: txn.events };
+    return typeof txn === "string" ? { ...stored, events: [], unusable: txn } : { ...stored, events: txn.events };
   });
+}
+
+/** Moves a stored transaction to inbox_poison (id and body as stored), in one statement. */
+export async function moveToPoison(db: Database, seq: number, reason: string): Promise<void> {
+  await db.query(
+    `WITH gone AS (DELETE FROM inbox_transactions WHERE seq = $1 RETURNING txn_id, body)
+     INSERT INTO inbox_poison (txn_id, body, reason) SELECT convert_to(txn_id, 'UTF8'), body, $2 FROM gone`,
+    [seq, storable(reason)],
+  );
 }
 
 /**

@@ -70,20 +70,12 @@ export class RoomQueues {
     this.slices = new Slices(opts.sliceMs ?? 1);
   }
 
-  /** How many jobs have finished so far: a change says some room's job ran to its end. */
-  get finishedJobs(): number {
-    return this.finished;
-  }
-
-  private finished = 0;
-
   enqueue(roomId: string, job: () => Promise<void>): void {
     const previous = this.tails.get(roomId);
     const start = (): Promise<void> => this.slices.run(job);
     const next = (previous ? previous.then(start) : start()).catch((err: unknown) => { this.onError(err, roomId); });
     this.tails.set(roomId, next);
     void next.then(() => {
-      this.finished++;
       if (this.tails.get(roomId) === next) this.tails.delete(roomId);
     });
   }

@@ -124,7 +124,7 @@ describe("room batches in the inbox", () => {
     expect(rows).toEqual([{ txn_id: "q1", processed: true }, { txn_id: "q2", processed: true }, { txn_id: "q3", processed: true }]);
   });
 
-  it("what nothing acts on is asked again when a job ended while the transaction was being stored", async () => {
+  it("what nothing acts on is asked when the transaction is scheduled, not while it is being stored", async () => {
     await db.query("DELETE FROM inbox_transactions");
     // The INSERT of a transaction waits for the gate of its time.
     let gate = Promise.resolve();

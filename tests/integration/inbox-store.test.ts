@@ -102,6 +102,8 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     };
     expect(await receive("x1", '{"events":[{"event_id":"$x1"}], oops')).toMatchObject({ errcode: "M_NOT_JSON" });
     expect(await receive("x2", '{"events":[{"event_id":"$x2","room_id":"!x:hs"}]}')).toMatchObject({ errcode: "M_BAD_JSON" });
+    // Not a transaction, and an id the database refuses (a NUL): still not a transaction, not poison.
+    expect(await receive("\u0000", '{"events":[{"event_id":"$x0"}], oops')).toMatchObject({ errcode: "M_NOT_JSON" });
     expect(await receive("x3", JSON.stringify({ events: [ev("$x3", "!x:hs")] }))).toBe("stored");
     await inbox.drain();
     expect(seen).toEqual(["$x3"]);
@@ -124,6 +126,7 @@ describe.each(["postgres", "pglite"] as const)("inbox on %s", (kind) => {
     expect(Buffer.from(poison?.txn_id ?? []).toString()).toBe("u1");
     expect(Buffer.from(poison?.body ?? []).equals(broken)).toBe(true);
     expect(await metrics.registry.getSingleMetricAsString("loket_poison_transactions_total")).toContain('reason="not_a_transaction"} 1');
+    expect(await db.query("SELECT 1 FROM inbox_transactions WHERE txn_id = 'u1'")).toEqual([]);
     const again = new Inbox(db, () => Promise.reject(new Error("must not run")), createMetrics(), log);
     expect(await again.recover()).toBe(0);
   });
