@@ -161,7 +161,7 @@ export class Inbox {
       const stored = await storing;
       if (isNotATransaction(txn)) {
         // Stored only so that parsing need not hold up the INSERT: nothing of it is kept. A row
-        // left by a crash or a failed DELETE is recorded as poison at the next start.
+        // left by a crash or a failed DELETE is moved to inbox_poison at the next start.
         if (stored.isNew) await deleteTransaction(this.db, stored.seq);
         return txn;
       }
