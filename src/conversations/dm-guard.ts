@@ -34,10 +34,10 @@ function changeOf(ev: RoomEvent): Change | undefined {
 /** Whether the change still holds in the room's current state (the member still there, the rule still public). */
 async function stillBreaks(bot: BotIntent, roomId: RoomId, change: Change): Promise<boolean> {
   if (change.newMember !== undefined) {
-    const membership = (await bot.stateContent(roomId, "m.room.member", change.newMember))?.membership;
+    const membership = (await bot.getState<{ membership?: unknown }>(roomId, "m.room.member", change.newMember))?.membership;
     return membership === "join" || membership === "invite";
   }
-  return (await bot.stateContent(roomId, "m.room.join_rules", ""))?.join_rule === change.joinRule;
+  return (await bot.getState<{ join_rule?: unknown }>(roomId, "m.room.join_rules", ""))?.join_rule === change.joinRule;
 }
 
 export function dmGuardCapability(municipalities: Municipalities, db: Database, hs: Homeserver, log: Logger): Capability {

@@ -146,7 +146,7 @@ export class Inbox {
   /** Stores a transaction whose room in the backlog is reserved, and schedules it. */
   private async store(txnId: string, body: Buffer, content: TransactionContent, eventIds: readonly string[]): Promise<Received> {
     let scheduled = false;
-    let txn: DecodedTransaction | NotATransaction = content as DecodedTransaction;
+    let txn: DecodedTransaction | NotATransaction | undefined;
     try {
       const storing = storeTransaction(this.db, txnId, body, eventIds);
       // Handled below; until then a quick failure must not count as an unhandled rejection.
@@ -155,6 +155,8 @@ export class Inbox {
         // Parse while the database stores the body: the pool sends the INSERT on a later tick.
         await new Promise((resolve) => setImmediate(resolve));
         txn = content.decode();
+      } else {
+        txn = content;
       }
       // Grouped by room meanwhile too; what nothing acts on is asked when it is scheduled.
       const byRoom = isNotATransaction(txn) ? undefined : groupByRoom(txn.events);
@@ -184,7 +186,7 @@ export class Inbox {
     } catch (err) {
       if (!isContentError(err)) throw err;
       // Not a transaction either (a NUL in its id, say): answered as one that is not.
-      if (isNotATransaction(txn)) return txn;
+      if (txn !== undefined && isNotATransaction(txn)) return txn;
       await recordPoison(this.db, Buffer.from(txnId, "utf8"), body, `database_rejected ${sqlState(err) ?? ""}: ${(err as Error).message}`);
       this.log.error({ txnId: JSON.stringify(txnId), sqlState: sqlState(err), bytes: body.length }, "the database refused a transaction's content; recorded as poison and acknowledged");
       return "poison";

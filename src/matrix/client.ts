@@ -106,16 +106,6 @@ export class BotIntent {
       .map((ev) => ev.state_key ?? "");
   }
 
-  /** A state event's content as the room has it now; undefined when there is none. */
-  async stateContent(roomId: RoomId, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      return await this.client.http.authedRequest<Record<string, unknown>>(Method.Get, `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`);
-    } catch (err) {
-      if (err instanceof MatrixError && err.httpStatus === 404) return undefined;
-      throw err;
-    }
-  }
-
   /**
    * The room's history as this bot may see it, newest first: up to `pages` pages of 100 events.
    * `complete`: it reaches back to the room's first event.

@@ -22,3 +22,10 @@ export function metricValue(text: string, sample: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
   return line === undefined ? 0 : Number(line.slice(sample.length + 1));
 }
+
+/** A promise the test resolves when it chooses (`Promise.withResolvers` without a value). */
+export function latch(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
+  return { promise, resolve };
+}

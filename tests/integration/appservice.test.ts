@@ -105,19 +105,18 @@ describe("the transaction endpoint", () => {
 
   it("answers bad JSON with 400 M_NOT_JSON and a non-transaction with 400 M_BAD_JSON", async () => {
     const token = fixture.stack.config.appservice.hs_token;
-    const bad = await put("/_matrix/app/v1/transactions/bad1", "{not json", token);
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ errcode: "M_NOT_JSON" });
-    const notTxn = await put("/_matrix/app/v1/transactions/bad2", '{"events":"nope"}', token);
-    expect(notTxn.status).toBe(400);
-    expect(await notTxn.json()).toMatchObject({ errcode: "M_BAD_JSON" });
-    // Bodies with event ids are stored while they are parsed: the same answers, and nothing kept.
-    const stored = await put("/_matrix/app/v1/transactions/bad3", '{"events":[{"event_id":"$bad3"}], oops', token);
-    expect(stored.status).toBe(400);
-    expect(await stored.json()).toMatchObject({ errcode: "M_NOT_JSON" });
-    const partial = await put("/_matrix/app/v1/transactions/bad4", '{"events":[{"event_id":"$bad4","room_id":"!r:hs"}]}', token);
-    expect(partial.status).toBe(400);
-    expect(await partial.json()).toMatchObject({ errcode: "M_BAD_JSON" });
+    const cases = [
+      ["bad1", "{not json", "M_NOT_JSON"],
+      ["bad2", '{"events":"nope"}', "M_BAD_JSON"],
+      // Bodies with event ids are stored while they are parsed: the same answers, and nothing kept.
+      ["bad3", '{"events":[{"event_id":"$bad3"}], oops', "M_NOT_JSON"],
+      ["bad4", '{"events":[{"event_id":"$bad4","room_id":"!r:hs"}]}', "M_BAD_JSON"],
+    ] as const;
+    for (const [id, body, errcode] of cases) {
+      const res = await put(`/_matrix/app/v1/transactions/${id}`, body, token);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ errcode });
+    }
     const kept = await fixture.stack.loket.database.query("SELECT 1 FROM inbox_transactions WHERE txn_id LIKE 'bad%'");
     expect(kept).toEqual([]);
   });

@@ -12,6 +12,7 @@ import { createMetrics } from "../../src/http/metrics.ts";
 import { Inbox } from "../../src/inbox/inbox.ts";
 import type { RawEvent } from "../../src/matrix/events.ts";
 import { Interrupted } from "../../src/util/retry.ts";
+import { latch } from "../harness/wait.ts";
 
 const ev = (id: string, room: string): RawEvent => ({ event_id: id, room_id: room, type: "m.room.message", sender: "@b:hs", content: { msgtype: "m.text", body: id } });
 const txn = (...events: RawEvent[]) => ({ body: Buffer.from(JSON.stringify({ events })), decoded: { events, extra: {} } });
@@ -34,15 +35,13 @@ describe("room batches in the inbox", () => {
   it("one batch per room and transaction; a busy room's waiting transactions come as one batch, in order", async () => {
     await db.query("DELETE FROM inbox_transactions");
     await db.query("DELETE FROM inbox_failures");
-    let release!: () => void;
-    const busy = new Promise<void>((r) => { release = r; });
+    const busy = latch();
     const batches: string[][] = [];
-    let started!: () => void;
-    const firstStarted = new Promise<void>((r) => { started = r; });
+    const firstStarted = latch();
     const inbox = new Inbox(db, { batch: async (_room, events) => {
       batches.push(events.map((e) => e.event_id));
-      if (batches.length === 2) started();
-      if (events[0]?.event_id === "$a1") await busy;
+      if (batches.length === 2) firstStarted.resolve();
+      if (events[0]?.event_id === "$a1") await busy.promise;
       return events.map((e) => (e.event_id === "$a4" ? ["x: refused"] : []));
     } }, createMetrics(), log);
     const t1 = txn(ev("$a1", "!a:hs"), ev("$b1", "!b:hs"), ev("$a2", "!a:hs"));
@@ -50,10 +49,10 @@ describe("room batches in the inbox", () => {
     const t3 = txn(ev("$a4", "!a:hs"));
     await inbox.receive("t1", t1.body, t1.decoded);
     // Batches start in coming turns of the event loop; until both of t1's have, t2's shares would join them.
-    await firstStarted;
+    await firstStarted.promise;
     await inbox.receive("t2", t2.body, t2.decoded);
     await inbox.receive("t3", t3.body, t3.decoded);
-    release();
+    busy.resolve();
     await inbox.drain();
     expect(batches).toEqual([["$a1", "$a2"], ["$b1"], ["$b2"], ["$a3", "$a4"]]);
     const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
@@ -66,14 +65,12 @@ describe("room batches in the inbox", () => {
 
   it("a batch interrupted by the stop leaves every transaction in it pending", async () => {
     await db.query("DELETE FROM inbox_transactions");
-    let release!: () => void;
-    const busy = new Promise<void>((r) => { release = r; });
-    let started!: () => void;
-    const firstStarted = new Promise<void>((r) => { started = r; });
+    const busy = latch();
+    const firstStarted = latch();
     const inbox = new Inbox(db, { batch: async (_room, events) => {
       if (events[0]?.event_id === "$c1") {
-        started();
-        await busy;
+        firstStarted.resolve();
+        await busy.promise;
         return [[]];
       }
       throw new Interrupted();
@@ -81,9 +78,9 @@ describe("room batches in the inbox", () => {
     for (const [id, e] of [["u1", "$c1"], ["u2", "$c2"], ["u3", "$c3"]] as const) {
       const t = txn(ev(e, "!c:hs"));
       await inbox.receive(id, t.body, t.decoded);
-      if (id === "u1") await firstStarted;
+      if (id === "u1") await firstStarted.promise;
     }
-    release();
+    busy.resolve();
     await inbox.drain();
     const rows = await db.query<{ txn_id: string; processed: boolean }>("SELECT txn_id, processed_at IS NOT NULL AS processed FROM inbox_transactions ORDER BY seq");
     expect(rows).toEqual([{ txn_id: "u1", processed: true }, { txn_id: "u2", processed: false }, { txn_id: "u3", processed: false }]);
@@ -91,28 +88,26 @@ describe("room batches in the inbox", () => {
 
   it("events nothing acts on are done without a job, unless something waits in their room's lane", async () => {
     await db.query("DELETE FROM inbox_transactions");
-    let release!: () => void;
-    const busy = new Promise<void>((r) => { release = r; });
+    const busy = latch();
     const routed: string[][] = [];
-    let started!: () => void;
-    const aStarted = new Promise<void>((r) => { started = r; });
+    const aStarted = latch();
     // Nothing acts on messages in !quiet or !a (say the capabilities), everything on the rest.
     const ignores = (room: string, events: readonly RawEvent[]) => room === "!quiet:hs" || (room === "!a:hs" && events.every((e) => e.event_id !== "$a1"));
     const inbox = new Inbox(db, { batch: async (_room, events) => {
       routed.push(events.map((e) => e.event_id));
       if (events[0]?.event_id === "$a1") {
-        started();
-        await busy;
+        aStarted.resolve();
+        await busy.promise;
       }
       return events.map(() => []);
     } }, createMetrics(), log, { ignores });
     const t1 = txn(ev("$q1", "!quiet:hs"), ev("$a1", "!a:hs"), ev("$q2", "!quiet:hs"));
     await inbox.receive("q1", t1.body, t1.decoded);
-    await aStarted;
+    await aStarted.promise;
     // !a's lane is busy with $a1: $a2 waits for it there (it would see what $a1 changed), though it is ignored.
     const t2 = txn(ev("$a2", "!a:hs"), ev("$q3", "!quiet:hs"));
     await inbox.receive("q2", t2.body, t2.decoded);
-    release();
+    busy.resolve();
     await inbox.drain();
     expect(routed).toEqual([["$a1"], ["$a2"]]);
     // Once !a's lane is idle, its ignored events are done at once too.
@@ -135,33 +130,31 @@ describe("room batches in the inbox", () => {
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    let release!: () => void;
-    const busy = new Promise<void>((r) => { release = r; });
-    let finished!: () => void;
-    const aFinished = new Promise<void>((r) => { finished = r; });
+    const busy = latch();
+    const aFinished = latch();
     // !a is unknown until $a1's job makes it known (as a conversation started by an invite would).
     let known = false;
     const routed: string[] = [];
     const inbox = new Inbox(gated, { batch: async (_room, events) => {
       routed.push(...events.map((e) => e.event_id));
       if (events[0]?.event_id === "$a1") {
-        await busy;
+        await busy.promise;
         known = true;
-        finished();
+        aFinished.resolve();
       }
       return events.map(() => []);
     } }, createMetrics(), log, { ignores: (_room, events) => !known && events.every((e) => e.event_id !== "$a1") });
     const t1 = txn(ev("$a1", "!a:hs"));
     await inbox.receive("k1", t1.body, t1.decoded);
     // $a2 is judged while !a is still unknown; then $a1's job ends, before $a2's INSERT does.
-    let open!: () => void;
-    gate = new Promise<void>((r) => { open = r; });
+    const opened = latch();
+    gate = opened.promise;
     const t2 = txn(ev("$a2", "!a:hs"));
     const storing = inbox.receive("k2", t2.body, t2.decoded);
-    release();
-    await aFinished;
+    busy.resolve();
+    await aFinished.promise;
     await new Promise((r) => setImmediate(r));
-    open();
+    opened.resolve();
     expect(await storing).toBe("stored");
     await inbox.drain();
     expect(routed).toEqual(["$a1", "$a2"]);
